@@ -1,0 +1,3 @@
+"""Croupier: a multi-operator online casino platform backend."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from croupier.cli import app
+
+app(prog_name="croupier")

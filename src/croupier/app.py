@@ -1,0 +1,101 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from croupier import __version__
+from croupier.aliases import alias_router
+from croupier.auth import endpoints as auth_endpoints
+from croupier.config import Settings, get_settings
+from croupier.db.migrate import current_revision, head_revision
+from croupier.db.pool import create_pool, unit_of_work
+from croupier.kit.observability import RequestContextMiddleware, configure_logging
+from croupier.operators import endpoints as operator_endpoints
+from croupier.operators import service as operator_service
+from croupier.players import endpoints as player_endpoints
+from croupier.web.errors import install_error_handlers
+
+log = structlog.get_logger("croupier.app")
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+    for module in (auth_endpoints, operator_endpoints, player_endpoints):
+        router.include_router(module.router)
+    router.include_router(alias_router())
+    return router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set (croupier up sets it for you).")
+        app.state.pool = await create_pool(
+            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        async with unit_of_work(app.state.pool) as uow:
+            await operator_service.ensure_platform_admin(
+                uow.conn, settings.admin_email, settings.admin_password.get_secret_value()
+            )
+        log.info("started", version=__version__)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title="Croupier",
+        version=__version__,
+        description="Multi-operator online casino platform API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(api_router())
+    _add_probes(app)
+    return app
+
+
+def _add_probes(app: FastAPI) -> None:
+    @app.get("/health", tags=["ops"])
+    async def health() -> dict[str, str]:
+        """Liveness: the process is up."""
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["ops"])
+    async def ready(request: Request) -> JSONResponse:
+        """Readiness: the database answers and its migrations are current."""
+        try:
+            async with request.app.state.pool.acquire() as conn:
+                current = await current_revision(conn)
+        except Exception as exc:  # any failure to reach the database means not ready
+            return JSONResponse({"status": "unavailable", "database": str(type(exc).__name__)}, 503)
+        head = head_revision()
+        body = {"status": "ok" if current == head else "migrations_pending",
+                "migration": current, "expected": head}
+        return JSONResponse(body, 200 if current == head else 503)
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""Authentication: players and staff, server-side sessions, roles and the caller's scope."""

@@ -1,0 +1,1 @@
+"""Database access: the asyncpg pool, the unit of work, the embedded server and migrations."""

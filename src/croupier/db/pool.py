@@ -1,0 +1,78 @@
+"""The asyncpg connection pool and the unit of work built on it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from croupier.kit.errors import CroupierError
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # JSON columns come back as Python objects and go in from dicts/lists.
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+def asyncpg_dsn(url: str) -> str:
+    """Accept SQLAlchemy-style URLs too (``postgresql+asyncpg://``)."""
+    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        asyncpg_dsn(url),
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=60,
+    )
+
+
+@dataclass
+class UnitOfWork:
+    """One database transaction for one request or job.
+
+    Domain code receives the unit of work and runs SQL on ``conn``; it never commits. The owner
+    (the request dependency or a job wrapper) commits once everything succeeded, before any
+    response leaves, and rolls everything back on any error. Callbacks registered with
+    ``after_commit`` run only once the commit is durable.
+    """
+
+    conn: asyncpg.Connection
+    _after_commit: list[Any] = field(default_factory=list)
+
+    def after_commit(self, callback: Any) -> None:
+        self._after_commit.append(callback)
+
+
+@asynccontextmanager
+async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[UnitOfWork]:
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        uow = UnitOfWork(conn=conn)
+        try:
+            yield uow
+        except CroupierError as exc:
+            await (tx.commit() if exc.commit_work else tx.rollback())
+            raise
+        except BaseException:
+            await tx.rollback()
+            raise
+        else:
+            await tx.commit()
+    for callback in uow._after_commit:
+        result = callback()
+        if hasattr(result, "__await__"):
+            await result

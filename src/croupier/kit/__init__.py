@@ -1,0 +1,1 @@
+"""Domain-free helpers: errors, SQL building, money, pagination, ids, time."""

@@ -1,0 +1,1 @@
+"""Operators (casino brands), their agents and staff."""

@@ -1,0 +1,1 @@
+"""Players: the operator's view of its player accounts."""

@@ -1,0 +1,41 @@
+"""Player look-ups for operator staff."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from croupier.kit.errors import NotFoundError
+from croupier.kit.pagination import decode_cursor, encode_cursor
+from croupier.kit.tenancy import Scope
+from croupier.players import queries
+
+
+async def list_players(
+    conn: asyncpg.Connection,
+    scope: Scope,
+    *,
+    search: str | None = None,
+    is_bot: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[asyncpg.Record], str | None]:
+    after = None
+    if cursor:
+        created_at, row_id = decode_cursor(cursor)
+        after = (created_at, int(row_id))
+    rows = await queries.list_players(
+        conn, scope, search=search, is_bot=is_bot, after=after, limit=limit + 1
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
+    return rows, next_cursor
+
+
+async def get_player(conn: asyncpg.Connection, scope: Scope, player_id: int) -> asyncpg.Record:
+    row = await queries.get_player(conn, scope, player_id)
+    if row is None:
+        # Another operator's player is indistinguishable from a missing one.
+        raise NotFoundError("Player not found.")
+    return row

@@ -1,0 +1,1 @@
+"""Demo data: the static seed, bot players and the activity simulator."""

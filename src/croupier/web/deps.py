@@ -1,0 +1,91 @@
+"""FastAPI dependencies: settings, the per-request unit of work, and the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from croupier.auth import service as auth_service
+from croupier.auth.errors import SessionInvalidError
+from croupier.auth.principal import Principal, Role
+from croupier.config import Settings
+from croupier.db.pool import UnitOfWork, unit_of_work
+from croupier.kit.errors import ForbiddenError
+
+SESSION_COOKIE = "croupier_session"
+CSRF_COOKIE = "croupier_csrf"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    # scope="function" (below) runs the commit before the response is sent, so a failed commit
+    # becomes an error response, never a false 200.
+    async with unit_of_work(request.app.state.pool) as uow:
+        yield uow
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+Uow = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def get_principal(request: Request, uow: Uow, settings: SettingsDep) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    token, via_cookie = _session_token(request)
+    if token is None:
+        raise SessionInvalidError("Authentication required.")
+    principal = await auth_service.authenticate(
+        uow.conn,
+        settings,
+        token=token,
+        csrf_header=request.headers.get("x-csrf-token"),
+        via_cookie=via_cookie,
+        unsafe_method=request.method not in _SAFE_METHODS,
+    )
+    request.state.principal = principal
+    return principal
+
+
+def _session_token(request: Request) -> tuple[str | None, bool]:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else (None, False)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    allowed = frozenset(roles)
+
+    async def guard(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise ForbiddenError("Your role cannot use this endpoint.")
+        return principal
+
+    return guard
+
+
+PlayerPrincipal = Annotated[Principal, Depends(require_roles(Role.PLAYER))]
+PlatformAdmin = Annotated[Principal, Depends(require_roles(Role.PLATFORM_ADMIN))]
+OperatorStaff = Annotated[
+    Principal, Depends(require_roles(Role.PLATFORM_ADMIN, Role.OPERATOR_ADMIN))
+]
+AnyStaff = Annotated[
+    Principal,
+    Depends(require_roles(Role.PLATFORM_ADMIN, Role.OPERATOR_ADMIN, Role.AGENT, Role.CASHIER)),
+]

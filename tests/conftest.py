@@ -1,0 +1,115 @@
+"""Test harness: one real PostgreSQL per run (the embedded one unless CROUPIER_TEST_DATABASE_URL
+names a server to use), migrated once, with every table emptied before each test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+
+import asyncpg
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from croupier.app import create_app
+from croupier.config import Settings
+from croupier.db.migrate import upgrade
+from croupier.db.pool import asyncpg_dsn, create_pool
+
+ADMIN_EMAIL = "root@platform.test"
+ADMIN_PASSWORD = "platform-root-pass-1"
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with ExitStack() as stack:
+        server_url = os.environ.get("CROUPIER_TEST_DATABASE_URL")
+        if not server_url:
+            from croupier.db.embedded import EmbeddedPostgres
+
+            server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+            server_url = stack.enter_context(server.running())
+        name = f"croupier_test_{secrets.token_hex(4)}"
+        asyncio.run(_admin_sql(server_url, f'CREATE DATABASE "{name}"'))
+        url = _with_database(server_url, name)
+        upgrade(url)
+        yield url
+        asyncio.run(_admin_sql(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+async def _admin_sql(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        env="test",
+        admin_email=ADMIN_EMAIL,
+        admin_password=SecretStr(ADMIN_PASSWORD),
+        cookie_secure=True,
+        login_max_failures_per_account=5,
+        login_max_failures_per_ip=20,
+        db_pool_max=40,
+    )
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, min_size=2, max_size=120)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[object]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+_KEEP = ("alembic_version",)
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty every table, then restore the bootstrap platform admin, before each test."""
+    if "pool" not in request.fixturenames and "client" not in request.fixturenames:
+        yield
+        return
+    pool: asyncpg.Pool = request.getfixturevalue("pool")
+    settings: Settings = request.getfixturevalue("settings")
+    async with pool.acquire() as conn:
+        tables = await conn.fetch(
+            """SELECT quote_ident(tablename) AS t FROM pg_tables
+               WHERE schemaname = 'public' AND tablename <> ALL($1::text[])""",
+            list(_KEEP),
+        )
+        if tables:
+            await conn.execute(
+                f"TRUNCATE {', '.join(r['t'] for r in tables)} RESTART IDENTITY CASCADE"
+            )
+        from croupier.operators.service import ensure_platform_admin
+
+        await ensure_platform_admin(conn, settings.admin_email, ADMIN_PASSWORD)
+    yield
+
+
+@pytest.fixture
+async def client(app: object, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+        yield http
