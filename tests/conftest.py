@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from croupier.app import create_app
 from croupier.config import Settings
+from croupier.db.embedded import EmbeddedPostgres, scratch_data_dir
 from croupier.db.migrate import upgrade
 from croupier.db.pool import asyncpg_dsn, create_pool
 
@@ -29,14 +30,15 @@ def _with_database(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url() -> Iterator[str]:
     with ExitStack() as stack:
         server_url = os.environ.get("CROUPIER_TEST_DATABASE_URL")
         if not server_url:
-            from croupier.db.embedded import EmbeddedPostgres
-
-            server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
-            server_url = stack.enter_context(server.running())
+            # pytest's own temp tree is private (0700) when run as root, and the server runs
+            # as an unprivileged user, so it gets a scratch folder of its own; entering the
+            # folder first means the server stops before the folder is removed.
+            data_dir = stack.enter_context(scratch_data_dir())
+            server_url = stack.enter_context(EmbeddedPostgres(data_dir).running())
         name = f"croupier_test_{secrets.token_hex(4)}"
         asyncio.run(_admin_sql(server_url, f'CREATE DATABASE "{name}"'))
         url = _with_database(server_url, name)
@@ -110,6 +112,7 @@ async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def client(app: object, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    # Like a real server: an exception escaping the app becomes a 500, not a client-side raise.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
         yield http

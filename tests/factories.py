@@ -60,9 +60,7 @@ async def create_operator_admin(
     return await login(client, email, PASSWORD)
 
 
-async def register_player(
-    client: httpx.AsyncClient, operator_slug: str, username: str
-) -> Session:
+async def register_player(client: httpx.AsyncClient, operator_slug: str, username: str) -> Session:
     response = await client.post(
         "/api/v1/auth/register",
         json={
@@ -74,3 +72,58 @@ async def register_player(
     )
     assert response.status_code == 201, response.text
     return await login(client, f"{username}@example.com", PASSWORD, operator_slug)
+
+
+async def create_category(client: httpx.AsyncClient, admin: Session, slug: str = "slots") -> dict:
+    response = await client.post(
+        "/api/v1/admin/categories", json={"slug": slug, "name": slug.title()}, headers=admin.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def create_builtin_game(
+    client: httpx.AsyncClient,
+    admin: Session,
+    *,
+    engine_key: str,
+    slug: str | None = None,
+    category: str = "slots",
+    jackpot_group: str | None = None,
+    **fields: object,
+) -> dict:
+    body = {
+        "slug": slug or engine_key,
+        "name": (slug or engine_key).title(),
+        "category": category,
+        "provider": "builtin",
+        "engineKey": engine_key,
+        **fields,
+    }
+    if jackpot_group:
+        body["jackpotGroup"] = jackpot_group
+    response = await client.post("/api/v1/admin/games", json=body, headers=admin.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def fund_player(
+    client: httpx.AsyncClient,
+    operator_admin: Session,
+    player_id: int,
+    amount: int,
+    account: str = "cash",
+    key: str | None = None,
+) -> dict:
+    response = await client.post(
+        f"/api/v1/operator/players/{player_id}/adjustments",
+        json={
+            "amount": amount,
+            "account": account,
+            "reason": "test funding",
+            "idempotencyKey": key or f"fund-{player_id}-{account}-{amount}",
+        },
+        headers=operator_admin.headers,
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()

@@ -11,11 +11,20 @@ from typing import Any
 from fastapi import APIRouter
 
 from croupier.auth import endpoints as auth_endpoints
+from croupier.bets import endpoints as bet_endpoints
+from croupier.games import endpoints as game_endpoints
 from croupier.players import endpoints as player_endpoints
 
 # (alias path, HTTP method, canonical handler, response model, status code)
 _ALIASES: list[tuple[str, str, Callable[..., Any], Any, int]] = [
     ("/auth/user", "GET", auth_endpoints.me, auth_endpoints.MeOut, 200),
+    # Seeds 001 §4.3 (POST /bets) and 000 (POST /bet/spin) name the spin differently.
+    ("/bets", "POST", bet_endpoints.spin, bet_endpoints.BetOut, 200),
+    ("/bet/spin", "POST", bet_endpoints.spin, bet_endpoints.BetOut, 200),
+    # Seed 001 §4.2 names the admin game CRUD at /games; same admin-only handlers.
+    ("/games", "POST", game_endpoints.create_game, game_endpoints.GameOut, 201),
+    ("/games/{game_id}", "PUT", game_endpoints.update_game, game_endpoints.GameOut, 200),
+    ("/games/{game_id}", "DELETE", game_endpoints.delete_game, None, 204),
     (
         "/operator/player/{player_id}",
         "GET",

@@ -14,13 +14,21 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from croupier import __version__
 from croupier.aliases import alias_router
 from croupier.auth import endpoints as auth_endpoints
+from croupier.bets import endpoints as bet_endpoints
 from croupier.config import Settings, get_settings
-from croupier.db.migrate import current_revision, head_revision
+from croupier.db.migrate import current_revisions, head_revisions
 from croupier.db.pool import create_pool, unit_of_work
+from croupier.games import endpoints as game_endpoints
+from croupier.games import service as games_service
+from croupier.jackpots import endpoints as jackpot_endpoints
+from croupier.ledger import endpoints as ledger_endpoints
 from croupier.kit.observability import RequestContextMiddleware, configure_logging
 from croupier.operators import endpoints as operator_endpoints
 from croupier.operators import service as operator_service
 from croupier.players import endpoints as player_endpoints
+from croupier.realtime import endpoints as realtime_endpoints
+from croupier.realtime.hub import Hub
+from croupier.wallets import endpoints as wallet_endpoints
 from croupier.web.errors import install_error_handlers
 
 log = structlog.get_logger("croupier.app")
@@ -28,8 +36,18 @@ log = structlog.get_logger("croupier.app")
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
-    for module in (auth_endpoints, operator_endpoints, player_endpoints):
+    for module in (
+        auth_endpoints,
+        operator_endpoints,
+        player_endpoints,
+        bet_endpoints,
+        jackpot_endpoints,
+        ledger_endpoints,
+        wallet_endpoints,
+    ):
         router.include_router(module.router)
+    for domain_router in game_endpoints.routers:
+        router.include_router(domain_router)
     router.include_router(alias_router())
     return router
 
@@ -49,10 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await operator_service.ensure_platform_admin(
                 uow.conn, settings.admin_email, settings.admin_password.get_secret_value()
             )
+        await games_service.warm_engine_math()
+        app.state.hub = Hub(settings.database_url, app.state.pool)
+        await app.state.hub.start()
         log.info("started", version=__version__)
         try:
             yield
         finally:
+            await app.state.hub.stop()
             await app.state.pool.close()
 
     app = FastAPI(
@@ -73,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router())
+    app.include_router(realtime_endpoints.router)
     _add_probes(app)
     return app
 
@@ -88,13 +111,16 @@ def _add_probes(app: FastAPI) -> None:
         """Readiness: the database answers and its migrations are current."""
         try:
             async with request.app.state.pool.acquire() as conn:
-                current = await current_revision(conn)
+                current = await current_revisions(conn)
         except Exception as exc:  # any failure to reach the database means not ready
             return JSONResponse({"status": "unavailable", "database": str(type(exc).__name__)}, 503)
-        head = head_revision()
-        body = {"status": "ok" if current == head else "migrations_pending",
-                "migration": current, "expected": head}
-        return JSONResponse(body, 200 if current == head else 503)
+        expected = head_revisions()
+        body = {
+            "status": "ok" if current == expected else "migrations_pending",
+            "migrations": sorted(current),
+            "expected": sorted(expected),
+        }
+        return JSONResponse(body, 200 if current == expected else 503)
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics() -> Response:

@@ -16,9 +16,13 @@ from croupier.config import ConfigError, Settings, load_settings
 from croupier.db.cli import db_app
 from croupier.db.embedded import EmbeddedPostgres
 from croupier.db.migrate import upgrade
+from croupier.games.cli import games_app
+from croupier.ledger.cli import audit
 
 app = typer.Typer(help="Croupier: multi-operator casino platform backend.", no_args_is_help=True)
 app.add_typer(db_app, name="db", help="Manage the embedded PostgreSQL server.")
+app.add_typer(games_app, name="games", help="Builtin slot games and their exact maths.")
+app.command(help="Check the ledger's invariants; exit code 1 if any fails.")(audit)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded database folder.")]
@@ -84,15 +88,19 @@ def up(
 
 
 @app.command()
-def serve(host: Host = None, port: Port = None, workers: Workers = None, data_dir: DataDir = None) -> None:
-    """Serve HTTP only, on DATABASE_URL or an embedded server already running (croupier db start)."""
+def serve(
+    host: Host = None, port: Port = None, workers: Workers = None, data_dir: DataDir = None
+) -> None:
+    """Serve HTTP only: on DATABASE_URL, or on an embedded server from `croupier db start`."""
     settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir)
     url = settings.database_url
     if not url:
         status = EmbeddedPostgres(settings.data_dir).status()
         if not status.running or not status.url:
-            console.print("[red]DATABASE_URL is not set and no embedded server is running "
-                          "(start one with: croupier db start)[/red]")
+            console.print(
+                "[red]DATABASE_URL is not set and no embedded server is running "
+                "(start one with: croupier db start)[/red]"
+            )
             raise typer.Exit(2)
         url = status.url
     _serve(settings, url)
@@ -116,4 +124,3 @@ def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
     for row in logins:
         table.add_row(*row)
     console.print(table)
-

@@ -93,7 +93,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(f"invalid configuration: {_env_name(first['loc'])}: {first['msg']}") from None
+        raise ConfigError(
+            f"invalid configuration: {_env_name(first['loc'])}: {first['msg']}"
+        ) from None
 
 
 @lru_cache(maxsize=1)

@@ -41,7 +41,9 @@ class TestRoundTrip:
         )
         assert response.status_code == 201
 
-    async def test_same_email_in_two_operators_is_two_players(self, client: httpx.AsyncClient) -> None:
+    async def test_same_email_in_two_operators_is_two_players(
+        self, client: httpx.AsyncClient
+    ) -> None:
         await _operator(client, "alpha")
         await _operator(client, "beta")
         a = await factories.register_player(client, "alpha", "carol")
@@ -49,8 +51,12 @@ class TestRoundTrip:
         assert a.subject_id != b.subject_id
         duplicate = await client.post(
             "/api/v1/auth/register",
-            json={"email": "CAROL@example.com", "username": "carol2", "password": PASSWORD,
-                  "operatorSlug": "alpha"},
+            json={
+                "email": "CAROL@example.com",
+                "username": "carol2",
+                "password": PASSWORD,
+                "operatorSlug": "alpha",
+            },
         )
         assert duplicate.status_code == 409
         assert duplicate.json()["code"] == "ACCOUNT_EXISTS"
@@ -107,18 +113,27 @@ class TestCredentials:
         await factories.register_player(client, "alpha", "gus")
         wrong = await client.post(
             "/api/v1/auth/login",
-            json={"email": "gus@example.com", "password": "not-the-password", "operatorSlug": "alpha"},
+            json={
+                "email": "gus@example.com",
+                "password": "not-the-password",
+                "operatorSlug": "alpha",
+            },
         )
         unknown = await client.post(
             "/api/v1/auth/login",
-            json={"email": "nobody@example.com", "password": "not-the-password",
-                  "operatorSlug": "alpha"},
+            json={
+                "email": "nobody@example.com",
+                "password": "not-the-password",
+                "operatorSlug": "alpha",
+            },
         )
         assert wrong.status_code == unknown.status_code == 401
         strip = lambda body: {k: v for k, v in body.items() if k != "requestId"}  # noqa: E731
         assert strip(wrong.json()) == strip(unknown.json())
 
-    async def test_player_cannot_log_in_to_another_operator(self, client: httpx.AsyncClient) -> None:
+    async def test_player_cannot_log_in_to_another_operator(
+        self, client: httpx.AsyncClient
+    ) -> None:
         await _operator(client, "alpha")
         await _operator(client, "beta")
         await factories.register_player(client, "alpha", "hank")
@@ -132,13 +147,19 @@ class TestCredentials:
         await _operator(client)
         response = await client.post(
             "/api/v1/auth/register",
-            json={"email": "ivy@example.com", "username": "ivy", "password": "short",
-                  "operatorSlug": "alpha"},
+            json={
+                "email": "ivy@example.com",
+                "username": "ivy",
+                "password": "short",
+                "operatorSlug": "alpha",
+            },
         )
         assert response.status_code == 422
         assert response.json()["details"]["field"] == "password"
 
-    async def test_passwords_are_argon2id(self, client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    async def test_passwords_are_argon2id(
+        self, client: httpx.AsyncClient, pool: asyncpg.Pool
+    ) -> None:
         await _operator(client)
         await factories.register_player(client, "alpha", "jack")
         stored = await pool.fetchval("SELECT password_hash FROM players")
@@ -152,11 +173,11 @@ class TestThrottling:
         await _operator(client)
         await factories.register_player(client, "alpha", "kim")
         body = {"email": "kim@example.com", "password": "wrong-password-x", "operatorSlug": "alpha"}
-        statuses = [(await client.post("/api/v1/auth/login", json=body)).status_code for _ in range(5)]
+        statuses = [
+            (await client.post("/api/v1/auth/login", json=body)).status_code for _ in range(5)
+        ]
         assert statuses == [401] * 5
-        locked = await client.post(
-            "/api/v1/auth/login", json={**body, "password": PASSWORD}
-        )
+        locked = await client.post("/api/v1/auth/login", json={**body, "password": PASSWORD})
         assert locked.status_code == 429
         assert int(locked.headers["Retry-After"]) > 0
         events = await pool.fetchval(
@@ -167,8 +188,11 @@ class TestThrottling:
     async def test_ip_lockout_across_accounts(self, client: httpx.AsyncClient) -> None:
         await _operator(client)
         for i in range(20):
-            body = {"email": f"ghost{i}@example.com", "password": "wrong-password-x",
-                    "operatorSlug": "alpha"}
+            body = {
+                "email": f"ghost{i}@example.com",
+                "password": "wrong-password-x",
+                "operatorSlug": "alpha",
+            }
             assert (await client.post("/api/v1/auth/login", json=body)).status_code == 401
         blocked = await client.post(
             "/api/v1/auth/login",
@@ -220,8 +244,12 @@ class TestBadInput:
         self, client: httpx.AsyncClient, pool: asyncpg.Pool
     ) -> None:
         await _operator(client)
-        good = {"email": "ned@example.com", "username": "ned", "password": PASSWORD,
-                "operatorSlug": "alpha"}
+        good = {
+            "email": "ned@example.com",
+            "username": "ned",
+            "password": PASSWORD,
+            "operatorSlug": "alpha",
+        }
         bad_bodies = [
             {k: v for k, v in good.items() if k != "email"},
             {**good, "email": 12345},
@@ -238,13 +266,20 @@ class TestBadInput:
             assert response.json()["code"] == "VALIDATION_ERROR"
             assert response.json()["details"]["fields"][0]["field"]
         not_json = await client.post(
-            "/api/v1/auth/register", content=b"{not json", headers={"content-type": "application/json"}
+            "/api/v1/auth/register",
+            content=b"{not json",
+            headers={"content-type": "application/json"},
         )
         assert not_json.status_code == 422
         assert await pool.fetchval("SELECT count(*) FROM players") == 0
 
     async def test_bad_login_bodies_answer_422(self, client: httpx.AsyncClient) -> None:
-        for body in [{}, {"password": "x"}, {"email": "a@b.c"}, {"email": "a@b.c", "password": 5},
-                     {"email": "a@b.c", "password": "y" * 129}]:
+        for body in [
+            {},
+            {"password": "x"},
+            {"email": "a@b.c"},
+            {"email": "a@b.c", "password": 5},
+            {"email": "a@b.c", "password": "y" * 129},
+        ]:
             response = await client.post("/api/v1/auth/login", json=body)
             assert response.status_code == 422, body

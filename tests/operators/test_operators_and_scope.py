@@ -11,14 +11,26 @@ from tests import factories
 async def _two_operators(client: httpx.AsyncClient) -> dict[str, object]:
     admin = await factories.platform_admin(client)
     op_a = await factories.create_operator(client, admin, "alpha")
-    op_b = await factories.create_operator(client, admin, "beta", currency="EUR",
-                                           timezone="Europe/Malta")
-    admin_a = await factories.create_operator_admin(client, admin, op_a["id"], "boss-alpha@example.com")
-    admin_b = await factories.create_operator_admin(client, admin, op_b["id"], "boss-beta@example.com")
+    op_b = await factories.create_operator(
+        client, admin, "beta", currency="EUR", timezone="Europe/Malta"
+    )
+    admin_a = await factories.create_operator_admin(
+        client, admin, op_a["id"], "boss-alpha@example.com"
+    )
+    admin_b = await factories.create_operator_admin(
+        client, admin, op_b["id"], "boss-beta@example.com"
+    )
     player_a = await factories.register_player(client, "alpha", "pla")
     player_b = await factories.register_player(client, "beta", "plb")
-    return {"admin": admin, "a": op_a, "b": op_b, "admin_a": admin_a, "admin_b": admin_b,
-            "player_a": player_a, "player_b": player_b}
+    return {
+        "admin": admin,
+        "a": op_a,
+        "b": op_b,
+        "admin_a": admin_a,
+        "admin_b": admin_b,
+        "player_a": player_a,
+        "player_b": player_b,
+    }
 
 
 class TestOperatorAdministration:
@@ -110,7 +122,8 @@ class TestCrossOperatorIsolation:
         world = await _two_operators(client)
         admin_a, b = world["admin_a"], world["b"]
         patched = await client.patch(
-            f"/api/v1/platform/operators/{b['id']}", json={"name": "Pwned"},
+            f"/api/v1/platform/operators/{b['id']}",
+            json={"name": "Pwned"},
             headers=admin_a.headers,
         )
         assert patched.status_code in (403, 404)
@@ -121,7 +134,12 @@ class TestCrossOperatorIsolation:
         )
         assert new_admin.status_code in (403, 404)
         assert await pool.fetchval("SELECT name FROM operators WHERE id = $1", b["id"]) == "Beta"
-        assert await pool.fetchval("SELECT count(*) FROM staff_users WHERE email = 'mole-beta@example.com'") == 0
+        assert (
+            await pool.fetchval(
+                "SELECT count(*) FROM staff_users WHERE email = 'mole-beta@example.com'"
+            )
+            == 0
+        )
 
     async def test_listing_shows_only_own_players(self, client: httpx.AsyncClient) -> None:
         world = await _two_operators(client)
@@ -156,13 +174,17 @@ class TestCrossOperatorIsolation:
         cursor = None
         for _ in range(5):
             params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
-            page = (await client.get("/api/v1/operator/players", params=params,
-                                     headers=world["admin_a"].headers)).json()
+            page = (
+                await client.get(
+                    "/api/v1/operator/players", params=params, headers=world["admin_a"].headers
+                )
+            ).json()
             seen += [p["username"] for p in page["items"]]
             cursor = page["nextCursor"]
             if cursor is None:
                 break
         assert len(seen) == 5 and len(set(seen)) == 5
-        bad = await client.get("/api/v1/operator/players", params={"cursor": "!!!"},
-                               headers=world["admin_a"].headers)
+        bad = await client.get(
+            "/api/v1/operator/players", params={"cursor": "!!!"}, headers=world["admin_a"].headers
+        )
         assert bad.status_code == 422

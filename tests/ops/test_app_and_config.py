@@ -17,8 +17,13 @@ class TestProbes:
         ready = await client.get("/ready")
         assert ready.status_code == 200 and ready.json()["status"] == "ok"
         spec = (await client.get("/openapi.json")).json()
-        for path in ("/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/me",
-                     "/api/v1/auth/user", "/api/v1/platform/operators"):
+        for path in (
+            "/api/v1/auth/login",
+            "/api/v1/auth/register",
+            "/api/v1/auth/me",
+            "/api/v1/auth/user",
+            "/api/v1/platform/operators",
+        ):
             assert path in spec["paths"], path
         assert (await client.get("/docs")).status_code == 200
         metrics = await client.get("/metrics")

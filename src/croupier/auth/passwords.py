@@ -17,8 +17,16 @@ MIN_LENGTH = 10
 MAX_LENGTH = 128
 _COMMON = frozenset(
     {
-        "password123", "password1234", "1234567890", "qwertyuiop", "iloveyou123",
-        "letmein1234", "welcome1234", "administrator", "passw0rd123", "0123456789",
+        "password123",
+        "password1234",
+        "1234567890",
+        "qwertyuiop",
+        "iloveyou123",
+        "letmein1234",
+        "welcome1234",
+        "administrator",
+        "passw0rd123",
+        "0123456789",
     }
 )
 

@@ -47,7 +47,7 @@ class PlayerOut(Output):
 
 class SessionOut(Output):
     token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_at: datetime
     csrf_token: str
     role: str

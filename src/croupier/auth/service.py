@@ -203,8 +203,10 @@ async def authenticate(
     row = await queries.find_session(conn, token_hash(token))
     if row is None or not row["subject_active"]:
         raise SessionInvalidError()
-    if via_cookie and unsafe_method and not (
-        csrf_header and constant_time_equal(token_hash(csrf_header), row["csrf_hash"])
+    if (
+        via_cookie
+        and unsafe_method
+        and not (csrf_header and constant_time_equal(token_hash(csrf_header), row["csrf_hash"]))
     ):
         raise CsrfError()
     idle = (datetime.now(UTC) - row["last_seen_at"]).total_seconds()

@@ -28,18 +28,20 @@ def to_sqlalchemy_url(url: str) -> str:
     return dsn
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Run migrations. Blocking: call it from a thread when an event loop is running."""
     command.upgrade(alembic_config(url), revision)
 
 
 @lru_cache(maxsize=1)
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("postgresql://x/y")).get_current_head()
+def head_revisions() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config("postgresql://x/y")).get_heads())
 
 
-async def current_revision(conn: asyncpg.Connection) -> str | None:
+async def current_revisions(conn: asyncpg.Connection) -> frozenset[str]:
     exists = await conn.fetchval("SELECT to_regclass('public.alembic_version') IS NOT NULL")
     if not exists:
-        return None
-    return await conn.fetchval("SELECT version_num FROM alembic_version LIMIT 1")
+        return frozenset()
+    return frozenset(
+        r["version_num"] for r in await conn.fetch("SELECT version_num FROM alembic_version")
+    )

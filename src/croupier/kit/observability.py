@@ -12,9 +12,7 @@ from typing import Any
 import structlog
 from prometheus_client import Counter, Histogram
 
-REQUESTS = Counter(
-    "croupier_http_requests_total", "HTTP requests", ["method", "route", "status"]
-)
+REQUESTS = Counter("croupier_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
     "croupier_http_request_seconds",
     "HTTP request latency",

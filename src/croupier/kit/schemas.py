@@ -18,5 +18,8 @@ class Output(BaseModel):
     """Response bodies are camelCase, like the seeds' JSON."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, from_attributes=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        serialize_by_alias=True,
+        from_attributes=True,
     )

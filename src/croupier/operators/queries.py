@@ -57,7 +57,8 @@ async def insert_staff(
     display_name: str | None,
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"""INSERT INTO staff_users (email, password_hash, role, operator_id, agent_id, display_name)
+        f"""INSERT INTO staff_users
+                (email, password_hash, role, operator_id, agent_id, display_name)
             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING {_STAFF}""",
         email,
         password_hash,
@@ -77,4 +78,19 @@ async def list_staff(conn: asyncpg.Connection, operator_id: int) -> list[asyncpg
 async def staff_email_exists(conn: asyncpg.Connection, email: str) -> bool:
     return await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM staff_users WHERE lower(email) = lower($1))", email
+    )
+
+
+async def upsert_affiliate(
+    conn: asyncpg.Connection, *, operator_id: int, code: str, name: str, revenue_share_bp: int
+) -> int:
+    return await conn.fetchval(
+        """INSERT INTO affiliates (operator_id, code, name, revenue_share_bp)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (operator_id, code) DO UPDATE SET name = EXCLUDED.name
+           RETURNING id""",
+        operator_id,
+        code,
+        name,
+        revenue_share_bp,
     )

@@ -86,7 +86,21 @@ async def create_staff(
     return row
 
 
-async def list_staff(conn: asyncpg.Connection, scope: Scope, operator_id: int) -> list[asyncpg.Record]:
+async def staff_exists(conn: asyncpg.Connection, email: str) -> bool:
+    return await queries.staff_email_exists(conn, email)
+
+
+async def ensure_affiliate(
+    conn: asyncpg.Connection, *, operator_id: int, code: str, name: str, revenue_share_bp: int
+) -> int:
+    return await queries.upsert_affiliate(
+        conn, operator_id=operator_id, code=code, name=name, revenue_share_bp=revenue_share_bp
+    )
+
+
+async def list_staff(
+    conn: asyncpg.Connection, scope: Scope, operator_id: int
+) -> list[asyncpg.Record]:
     scope.check(operator_id, "Operator")
     return await queries.list_staff(conn, operator_id)
 
@@ -105,3 +119,25 @@ async def ensure_platform_admin(conn: asyncpg.Connection, email: str, password: 
         display_name="Platform admin",
     )
     log.info("platform_admin_bootstrapped")
+
+
+# An operator's currency never changes after creation (balances are denominated in it), so it is
+# cached per process; no other operator field is.
+_CURRENCY_CACHE: dict[int, str] = {}
+
+
+async def operator_currency(conn: asyncpg.Connection, operator_id: int) -> str:
+    currency = _CURRENCY_CACHE.get(operator_id)
+    if currency is None:
+        row = await queries.get_operator(conn, operator_id)
+        if row is None:
+            raise NotFoundError("Operator not found.")
+        currency = _CURRENCY_CACHE[operator_id] = row["currency"]
+    return currency
+
+
+async def operator_settings(conn: asyncpg.Connection, operator_id: int) -> dict[str, Any]:
+    row = await queries.get_operator(conn, operator_id)
+    if row is None:
+        raise NotFoundError("Operator not found.")
+    return row["settings"]

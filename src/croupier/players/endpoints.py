@@ -33,7 +33,9 @@ async def list_players(
         cursor=cursor,
         limit=limit,
     )
-    return PlayerPage(items=[PlayerSummary.model_validate(dict(r)) for r in rows], next_cursor=next_cursor)
+    return PlayerPage(
+        items=[PlayerSummary.model_validate(dict(r)) for r in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/players/{player_id}", response_model=PlayerSummary)

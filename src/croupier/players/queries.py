@@ -33,8 +33,27 @@ async def list_players(
     return await conn.fetch(sql, *args)
 
 
-async def get_player(conn: asyncpg.Connection, scope: Scope, player_id: int) -> asyncpg.Record | None:
+async def get_player(
+    conn: asyncpg.Connection, scope: Scope, player_id: int
+) -> asyncpg.Record | None:
     query = scope.apply(Query(f"SELECT {_COLUMNS} FROM players"), "operator_id", "agent_id")
     query.where("id = {}", player_id)
     sql, args = query.build()
     return await conn.fetchrow(sql, *args)
+
+
+async def add_vip_experience(conn: asyncpg.Connection, player_id: int, xp: int) -> int:
+    return await conn.fetchval(
+        """UPDATE players SET vip_experience = vip_experience + $2 WHERE id = $1
+           RETURNING vip_experience""",
+        player_id,
+        xp,
+    )
+
+
+async def affiliate_terms(conn: asyncpg.Connection, player_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT a.id, a.revenue_share_bp FROM players p JOIN affiliates a ON a.id = p.affiliate_id
+           WHERE p.id = $1""",
+        player_id,
+    )

@@ -1,52 +1,139 @@
-"""The static demo data loaded by ``croupier up``: idempotent, safe to run again."""
+"""The static demo data loaded by ``croupier up`` and ``croupier seed static``.
+
+Idempotent: every step looks for what it would create first, so a second run changes nothing.
+Everything goes through the domain services, as an operator's own tooling would.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
+
+import asyncpg
 
 from croupier.auth.principal import Role
 from croupier.config import Settings
 from croupier.db.pool import create_pool, unit_of_work
-from croupier.operators import queries as operator_queries
-from croupier.operators import service as operator_service
+from croupier.games import service as games
+from croupier.jackpots import service as jackpots
+from croupier.operators import service as operators
+from croupier.simulation import demo_data as data
 
-DEMO_PASSWORD = "demo-password-2026"
-
-DEMO_OPERATORS = [
-    {"slug": "lucky-star", "name": "Lucky Star Casino", "currency": "USD",
-     "timezone": "America/New_York", "mode": "real", "settings": {}},
-    {"slug": "royal-malta", "name": "Royal Malta", "currency": "EUR",
-     "timezone": "Europe/Malta", "mode": "real", "settings": {}},
-    {"slug": "playtime-usa", "name": "Playtime USA", "currency": "USD",
-     "timezone": "America/Los_Angeles", "mode": "sweepstakes", "settings": {}},
-]
+Login = tuple[str, str, str, str]
 
 
-async def _load(url: str, settings: Settings) -> list[tuple[str, str, str, str]]:
-    pool = await create_pool(url, min_size=1, max_size=2)
-    logins = [("platform admin", "-", settings.admin_email, "(CROUPIER_ADMIN_PASSWORD)")]
-    try:
-        async with unit_of_work(pool) as uow:
-            conn = uow.conn
-            await operator_service.ensure_platform_admin(
-                conn, settings.admin_email, settings.admin_password.get_secret_value()
+async def seed_static(conn: asyncpg.Connection, settings: Settings) -> list[Login]:
+    logins: list[Login] = [
+        ("platform admin", "-", settings.admin_email, "(CROUPIER_ADMIN_PASSWORD)")
+    ]
+    await operators.ensure_platform_admin(
+        conn, settings.admin_email, settings.admin_password.get_secret_value()
+    )
+    existing = {row["slug"]: row for row in await operators.list_operators(conn)}
+    for spec in data.OPERATORS:
+        operator = existing.get(spec["slug"]) or await operators.create_operator(conn, **spec)
+        email = f"admin@{spec['slug']}.example.com"
+        if not await operators.staff_exists(conn, email):
+            await operators.create_staff(
+                conn,
+                email=email,
+                password=data.DEMO_PASSWORD,
+                role=Role.OPERATOR_ADMIN,
+                operator_id=operator["id"],
+                display_name=f"{spec['name']} admin",
             )
-            for spec in DEMO_OPERATORS:
-                operator = await operator_queries.insert_operator(conn, **spec)
-                if operator is None:
-                    operator = await conn.fetchrow("SELECT id FROM operators WHERE slug = $1", spec["slug"])
-                admin_email = f"admin@{spec['slug']}.demo"
-                if not await operator_queries.staff_email_exists(conn, admin_email):
-                    await operator_service.create_staff(
-                        conn, email=admin_email, password=DEMO_PASSWORD,
-                        role=Role.OPERATOR_ADMIN, operator_id=operator["id"],
-                        display_name=f"{spec['name']} admin",
-                    )
-                logins.append(("operator admin", "-", admin_email, DEMO_PASSWORD))
-    finally:
-        await pool.close()
+        logins.append(("operator admin", spec["slug"], email, data.DEMO_PASSWORD))
+    await _seed_catalogue(conn)
+    await _seed_affiliates(conn)
     return logins
 
 
-def load_static_demo(url: str, settings: Settings) -> list[tuple[str, str, str, str]]:
+async def _seed_catalogue(conn: asyncpg.Connection) -> None:
+    known_categories = {row["slug"] for row in await games.list_categories(conn)}
+    for slug, name, order in data.CATEGORIES:
+        if slug not in known_categories:
+            await games.create_category(conn, slug, name, order)
+    for slug, group, name, currency, seed, bp, ppt in data.JACKPOT_POOLS:
+        await jackpots.ensure_pool(
+            conn,
+            slug=slug,
+            group=group,
+            name=name,
+            currency=currency,
+            seed_amount=seed,
+            contribution_bp=bp,
+            trigger_ppt=ppt,
+        )
+    known_games = {
+        row["slug"]
+        for row in await games.list_games(
+            conn, category=None, operator_id=None, include_inactive=True
+        )
+    }
+    for slug, engine_key, name, category, group in data.BUILTIN_GAMES:
+        if slug not in known_games:
+            await games.create_game(
+                conn,
+                {
+                    "slug": slug,
+                    "name": name,
+                    "description": f"{name}: a Croupier original slot.",
+                    "category": category,
+                    "provider": "builtin",
+                    "engine_key": engine_key,
+                    "thumbnail_url": None,
+                    "jackpot_group": group,
+                    "is_active": True,
+                    "min_bet": None,
+                    "max_bet": None,
+                    "paytable": None,
+                    "rtp": None,
+                    "volatility": None,
+                },
+            )
+    for slug, name, category, rtp, volatility in data.PROVIDER_GAMES:
+        if slug not in known_games:
+            await games.create_game(
+                conn,
+                {
+                    "slug": slug,
+                    "name": name,
+                    "description": f"{name} by Jaqpot Games.",
+                    "category": category,
+                    "provider": "jaqpot",
+                    "engine_key": None,
+                    "thumbnail_url": None,
+                    "jackpot_group": None,
+                    "is_active": True,
+                    "min_bet": 1000,
+                    "max_bet": 100_000,
+                    "paytable": {},
+                    "rtp": Decimal(rtp),
+                    "volatility": volatility,
+                },
+            )
+
+
+async def _seed_affiliates(conn: asyncpg.Connection) -> None:
+    operator_ids = {row["slug"]: row["id"] for row in await operators.list_operators(conn)}
+    for operator_slug, code, name, share_bp in data.AFFILIATES:
+        await operators.ensure_affiliate(
+            conn,
+            operator_id=operator_ids[operator_slug],
+            code=code,
+            name=name,
+            revenue_share_bp=share_bp,
+        )
+
+
+async def _load(url: str, settings: Settings) -> list[Login]:
+    pool = await create_pool(url, min_size=1, max_size=2)
+    try:
+        async with unit_of_work(pool) as uow:
+            return await seed_static(uow.conn, settings)
+    finally:
+        await pool.close()
+
+
+def load_static_demo(url: str, settings: Settings) -> list[Login]:
     return asyncio.run(_load(url, settings))

@@ -23,7 +23,9 @@ _HTTP_CODES = {
 }
 
 
-def _render(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+def _render(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
     body["requestId"] = getattr(request.state, "request_id", None)
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -59,7 +61,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
-    return _render(request, exc.status_code, {"code": code, "message": str(exc.detail)}, exc.headers)
+    return _render(
+        request, exc.status_code, {"code": code, "message": str(exc.detail)}, exc.headers
+    )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

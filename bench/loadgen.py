@@ -1,0 +1,91 @@
+"""A small closed-loop HTTP/1.1 load generator on asyncio streams.
+
+httpx costs more CPU per request than the server under test, and this machine has two cores, so
+the benchmarks use persistent keep-alive connections and pre-encoded requests instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    latencies_ms: list[float] = field(repr=False)
+    statuses: dict[int, int]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    def summary(self) -> str:
+        return (
+            f"{self.rate:,.0f} req/s, p50 {self.percentile(0.50):.1f} ms, "
+            f"p99 {self.percentile(0.99):.1f} ms, "
+            f"mean {statistics.fmean(self.latencies_ms):.1f} ms, statuses {self.statuses}"
+        )
+
+
+def encode_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: bench"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    if body or method in ("POST", "PUT"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    body = await reader.readexactly(length) if length else b""
+    return status, body
+
+
+async def run_load(
+    host: str,
+    port: int,
+    clients: int,
+    seconds: float,
+    make_request: Callable[[int, int], bytes],
+    warmup: float = 2.0,
+) -> LoadResult:
+    """Each client sends ``make_request(client_index, sequence)`` back to back for ``seconds``."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    start_measuring = time.perf_counter() + warmup
+    stop_at = start_measuring + seconds
+
+    async def client(index: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        sequence = 0
+        try:
+            while True:
+                sent = time.perf_counter()
+                if sent >= stop_at:
+                    return
+                writer.write(make_request(index, sequence))
+                sequence += 1
+                status, _ = await _read_response(reader)
+                done = time.perf_counter()
+                if sent >= start_measuring:
+                    latencies.append((done - sent) * 1000)
+                    statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    return LoadResult(len(latencies), seconds, latencies, statuses)

@@ -1,0 +1,115 @@
+"""Start a throwaway Croupier stack for a benchmark: embedded PostgreSQL + `croupier serve`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from croupier.db.embedded import EmbeddedPostgres, bin_path, scratch_data_dir
+from croupier.db.migrate import upgrade
+
+ADMIN_EMAIL = "bench-admin@example.com"
+ADMIN_PASSWORD = "bench-admin-password-1"
+
+
+@dataclass
+class Stack:
+    url: str
+    base: str
+    port: int
+    pg_port: int
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def croupier_stack(workers: int = 2) -> Iterator[Stack]:
+    with scratch_data_dir() as data_dir:
+        server = EmbeddedPostgres(data_dir)
+        with server.running() as url:
+            upgrade(url)
+            port = _free_port()
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "CROUPIER_ADMIN_EMAIL": ADMIN_EMAIL,
+                "CROUPIER_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                "CROUPIER_LOG_LEVEL": "warning",
+                "CROUPIER_DB_POOL_MAX": "40",
+            }
+            cmd = [
+                sys.executable,
+                "-m",
+                "croupier",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ]
+            proc = subprocess.Popen(cmd, env=env)
+            try:
+                base = f"http://127.0.0.1:{port}"
+                _wait_ready(base)
+                yield Stack(url, base, port, server.status().port or 0)
+            finally:
+                proc.terminate()
+                proc.wait(30)
+
+
+def _wait_ready(base: str) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the server did not become ready")
+
+
+def pgbench_tps(url: str, clients: int = 64, seconds: int = 20, scale: int = 10) -> float:
+    """TPC-B-like pgbench on the same server, in its own database, as the reference figure."""
+    base, _, _ = url.rpartition("/")
+    bench_url = f"{base}/pgbench"
+    subprocess.run(
+        [str(bin_path("psql")), url, "-qc", "DROP DATABASE IF EXISTS pgbench"], check=True
+    )
+    subprocess.run([str(bin_path("psql")), url, "-qc", "CREATE DATABASE pgbench"], check=True)
+    subprocess.run(
+        [str(bin_path("pgbench")), "-i", "-q", "-s", str(scale), bench_url],
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run(
+        [
+            str(bin_path("pgbench")),
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "-M",
+            "prepared",
+            bench_url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("tps ="))
+    return float(line.split()[2])

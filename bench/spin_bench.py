@@ -1,0 +1,118 @@
+"""Benchmark: POST /api/v1/game/spin with 64 concurrent players against `croupier serve`,
+and pgbench TPC-B-like tps on the same PostgreSQL in the same run as the reference.
+
+    .venv/bin/python -m bench.spin_bench [--seconds 20] [--clients 64] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+import httpx
+
+from bench.loadgen import encode_request, run_load
+from bench.server import ADMIN_EMAIL, ADMIN_PASSWORD, croupier_stack, pgbench_tps
+
+
+def _setup_players(base: str, count: int) -> tuple[list[str], int]:
+    """An operator, a funded player per client and one builtin game; returns tokens, game id."""
+    with httpx.Client(base_url=base, timeout=60) as http:
+        token = http.post(
+            "/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        ).json()["token"]
+        admin = {"Authorization": f"Bearer {token}"}
+        operator = http.post(
+            "/api/v1/platform/operators",
+            headers=admin,
+            json={"slug": "bench", "name": "Bench", "currency": "USD", "timezone": "UTC"},
+        ).json()
+        http.post(
+            f"/api/v1/platform/operators/{operator['id']}/admins",
+            headers=admin,
+            json={"email": "boss@example.com", "password": "bench-password-123"},
+        )
+        boss_token = http.post(
+            "/api/v1/auth/login",
+            json={"email": "boss@example.com", "password": "bench-password-123"},
+        ).json()["token"]
+        boss = {"Authorization": f"Bearer {boss_token}"}
+        http.post(
+            "/api/v1/admin/categories", headers=admin, json={"slug": "slots", "name": "Slots"}
+        )
+        http.post(
+            "/api/v1/admin/jackpots",
+            headers=admin,
+            json={
+                "slug": "mega-usd",
+                "group": "mega",
+                "name": "Mega",
+                "currency": "USD",
+                "seedAmount": 100_000,
+                "contributionBp": 50,
+                "triggerPpt": 200,
+            },
+        )
+        game = http.post(
+            "/api/v1/admin/games",
+            headers=admin,
+            json={
+                "slug": "neon-fruits",
+                "name": "Neon Fruits",
+                "category": "slots",
+                "engineKey": "neon-fruits",
+                "jackpotGroup": "mega",
+            },
+        ).json()
+        tokens = []
+        for i in range(count):
+            body = {
+                "email": f"p{i}@example.com",
+                "username": f"player{i}",
+                "password": "bench-password-123",
+                "operatorSlug": "bench",
+            }
+            player = http.post("/api/v1/auth/register", json=body).json()
+            http.post(
+                f"/api/v1/operator/players/{player['id']}/adjustments",
+                headers=boss,
+                json={
+                    "amount": 10**10,
+                    "account": "cash",
+                    "reason": "bench funding",
+                    "idempotencyKey": f"fund-{i}",
+                },
+            )
+            login = {"email": body["email"], "password": body["password"], "operatorSlug": "bench"}
+            tokens.append(http.post("/api/v1/auth/login", json=login).json()["token"])
+        return tokens, game["id"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with croupier_stack(workers=args.workers) as stack:
+        tokens, game_id = _setup_players(stack.base, args.clients)
+        body = json.dumps({"gameId": game_id, "stake": 100}).encode()
+
+        def request(client: int, sequence: int) -> bytes:
+            headers = {
+                "Authorization": f"Bearer {tokens[client]}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"c{client}-s{sequence}",
+            }
+            return encode_request("POST", "/api/v1/game/spin", headers, body)
+
+        result = asyncio.run(run_load("127.0.0.1", stack.port, args.clients, args.seconds, request))
+        reference = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))
+    print(f"spin, {args.clients} players, {args.workers} workers: {result.summary()}")
+    print(f"pgbench TPC-B-like, {args.clients} clients: {reference:,.0f} tps")
+    print(f"ratio spins/s ÷ pgbench tps: {result.rate / reference:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Bets: the spin flow, the bet log and provably-fair seeds."""

@@ -1,0 +1,98 @@
+"""Spins, bet history, provably-fair seeds and jackpot values."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import asyncpg
+from fastapi import APIRouter, Header, Query
+
+from croupier.bets import fair, history
+from croupier.bets import spin as spin_service
+from croupier.bets.schemas import (
+    BetDetail,
+    BetOut,
+    BetPage,
+    FairSeedOut,
+    RotateIn,
+    SpinIn,
+)
+from croupier.games import service as games_service
+from croupier.web.deps import PlayerPrincipal, Uow
+
+router = APIRouter(tags=["bets"])
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9_-]{1,100}$")
+]
+
+
+def bet_out(row: asyncpg.Record, model: type[BetOut] = BetOut, **extra: object) -> BetOut:
+    data = dict(row)
+    data["balances"] = {"cash": row["cash_after"], "bonus": row["bonus_after"]}
+    return model.model_validate(data | extra)
+
+
+@router.post("/game/spin", response_model=BetOut)
+async def spin(
+    body: SpinIn, principal: PlayerPrincipal, uow: Uow, idempotency_key: IdempotencyKey = None
+) -> BetOut:
+    """Play one round of a builtin slot (aliases: POST /bets, POST /bet/spin).
+
+    Send an ``Idempotency-Key`` header to make retries safe: the same key returns the same round.
+    """
+    game_id = body.game_id or await games_service.game_id_for_key(uow.conn, body.game_key or "")
+    row = await spin_service.spin(
+        uow.conn,
+        spin_service.SpinRequest(
+            operator_id=principal.operator_id or 0,
+            player_id=principal.subject_id,
+            game_id=game_id,
+            stake=body.stake,
+            idempotency_key=idempotency_key or uuid.uuid4().hex,
+            provably_fair=body.provably_fair,
+        ),
+    )
+    return bet_out(row)
+
+
+@router.get("/bets", response_model=BetPage)
+async def list_bets(
+    principal: PlayerPrincipal,
+    uow: Uow,
+    game_id: Annotated[int | None, Query(alias="gameId", ge=1)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> BetPage:
+    """The player's own rounds, newest first."""
+    rows, next_cursor = await history.list_bets(
+        uow.conn,
+        principal.scope(),
+        player_id=principal.subject_id,
+        game_id=game_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return BetPage(items=[bet_out(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/bets/{bet_id}", response_model=BetDetail)
+async def get_bet(bet_id: int, principal: PlayerPrincipal, uow: Uow) -> BetOut:
+    """One of the player's rounds, with what is needed to verify it."""
+    row = await history.get_bet(uow.conn, principal.scope(), bet_id, player_id=principal.subject_id)
+    return bet_out(row, BetDetail, verification=fair.verify_bet(row))
+
+
+@router.get("/fair/seed", response_model=FairSeedOut)
+async def current_seed(principal: PlayerPrincipal, uow: Uow) -> FairSeedOut:
+    """The committed server seed hash, client seed and next nonce for provably-fair spins."""
+    data = await fair.current(uow.conn, principal.operator_id or 0, principal.subject_id)
+    return FairSeedOut.model_validate(data)
+
+
+@router.post("/fair/rotate")
+async def rotate_seed(body: RotateIn, principal: PlayerPrincipal, uow: Uow) -> dict[str, object]:
+    """Reveal the current server seed (so past rounds can be verified) and start a new pair."""
+    return await fair.rotate(
+        uow.conn, principal.operator_id or 0, principal.subject_id, body.client_seed
+    )

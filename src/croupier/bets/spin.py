@@ -1,0 +1,237 @@
+"""The spin: one unit of work from the stake to the pushed result (DESIGN.md §Bets).
+
+validate → debit cash then bonus → outcome → settle the win in the stake's cash/bonus
+proportion plus the jackpot contribution → jackpot trigger → XP, GGR, affiliate share →
+bet log row → outbox event. The caller's unit of work commits; the event leaves after commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from croupier.bets import fair, queries
+from croupier.bets.errors import ExternalGameError, StakeOutOfRangeError
+from croupier.games import service as games_service
+from croupier.games.engine import CsprngStops, FairStops, get_game_definition
+from croupier.games.engine import spin as engine_spin
+from croupier.games.engine.errors import InvalidStakeError
+from croupier.jackpots import service as jackpots
+from croupier.kit.errors import ConflictError
+from croupier.kit.hashing import request_hash
+from croupier.ledger import service as ledger
+from croupier.ledger.errors import InsufficientFundsError
+from croupier.ledger.service import Leg
+from croupier.operators import service as operators
+from croupier.players import service as players
+from croupier.realtime import service as realtime
+from croupier.vip import service as vip
+from croupier.wallets import service as wallets
+
+
+class SpinKeyReusedError(ConflictError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "This Idempotency-Key was already used for a different spin."
+
+
+@dataclass(frozen=True)
+class SpinRequest:
+    operator_id: int
+    player_id: int
+    game_id: int
+    stake: int
+    idempotency_key: str
+    provably_fair: bool = False
+    is_seeded: bool = False
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"gameId": self.game_id, "stake": self.stake, "fair": self.provably_fair}
+
+
+async def spin(conn: asyncpg.Connection, request: SpinRequest) -> asyncpg.Record:
+    """Play one round and return its bet row; a retried Idempotency-Key returns the same round."""
+    fingerprint = request_hash(request.fingerprint())
+    existing = await queries.bet_by_key(
+        conn, request.operator_id, request.player_id, request.idempotency_key
+    )
+    if existing is not None:
+        return _replayed(existing, fingerprint)
+
+    game = await games_service.playable_game(conn, request.game_id, request.operator_id)
+    if game["provider"] != "builtin":
+        raise ExternalGameError()
+    definition = get_game_definition(game["engine_key"])
+    _check_stake(definition, game, request.stake)
+    currency = await operators.operator_currency(conn, request.operator_id)
+    house = await ledger.ensure_account(
+        conn, operator_id=request.operator_id, kind="house", currency=currency
+    )
+    round_id = uuid.uuid4()
+    debit = await wallets.debit(
+        conn,
+        operator_id=request.operator_id,
+        player_id=request.player_id,
+        amount=request.stake,
+        to_account_id=house,
+        type="bet",
+        idempotency_key=f"spin:{request.player_id}:{request.idempotency_key}",
+        request=request.fingerprint(),
+        reference=str(round_id),
+    )
+    if debit.result.replayed:
+        # A concurrent request with this key committed first: answer with its round.
+        existing = await queries.bet_by_key(
+            conn, request.operator_id, request.player_id, request.idempotency_key
+        )
+        return _replayed(existing, fingerprint)
+    if debit.result.status != "posted":
+        raise InsufficientFundsError(
+            balance=debit.balances.cash + debit.balances.bonus - debit.balances.reserved,
+            cash=debit.balances.cash,
+            bonus=debit.balances.bonus,
+        )
+
+    seed = None
+    if request.provably_fair:
+        seed = await fair.next_round(conn, request.operator_id, request.player_id)
+        source = FairStops(seed.server_seed, seed.client_seed, seed.nonce)
+    else:
+        source = CsprngStops()
+    outcome = engine_spin(definition, request.stake, source)
+    win = outcome.total_win
+    win_cash = win * debit.cash_part // request.stake
+    win_bonus = win - win_cash
+
+    pool = await jackpots.pool_for_group(conn, game["jackpot_group"], currency)
+    contribution = jackpots.contribution(request.stake, pool["contribution_bp"]) if pool else 0
+    accounts = await wallets.player_accounts(
+        conn, operator_id=request.operator_id, player_id=request.player_id, currency=currency
+    )
+    legs = [Leg(accounts.cash_id, win_cash), Leg(accounts.bonus_id, win_bonus)]
+    if contribution:
+        legs.append(
+            Leg(
+                await jackpots.pool_account(conn, operator_id=request.operator_id, pool=pool),
+                contribution,
+            )
+        )
+    legs = [leg for leg in legs if leg.amount]
+    settle_id = None
+    if legs:
+        legs.append(Leg(house, -sum(leg.amount for leg in legs)))
+        settled = await ledger.post(
+            conn,
+            operator_id=request.operator_id,
+            type="win" if win else "jackpot_contribution",
+            idempotency_key=f"spin:{request.player_id}:{request.idempotency_key}:settle",
+            request={"round": str(round_id), "win": win, "contribution": contribution},
+            legs=legs,
+            reference=str(round_id),
+        )
+        settle_id = str(settled.transfer_id)
+
+    jackpot_win = None
+    if pool is not None and jackpots.triggered(request.stake, pool["trigger_ppt"]):
+        jackpot_win = await jackpots.try_win(
+            conn,
+            pool=pool,
+            operator_id=request.operator_id,
+            player_id=request.player_id,
+            player_cash_account=accounts.cash_id,
+            round_ref=str(round_id),
+        )
+    jackpot_amount = jackpot_win.amount if jackpot_win else 0
+
+    xp = await vip.award_wager_xp(
+        conn, operator_id=request.operator_id, player_id=request.player_id, stake=request.stake
+    )
+    affiliate_id, share_bp = await players.affiliate_terms(conn, request.player_id)
+    ggr = request.stake - win - jackpot_amount
+    balances = await wallets.get_balances(
+        conn, operator_id=request.operator_id, player_id=request.player_id
+    )
+    bet_id = await queries.insert_bet(
+        conn,
+        {
+            "operator_id": request.operator_id,
+            "player_id": request.player_id,
+            "game_id": request.game_id,
+            "round_id": round_id,
+            "idempotency_key": request.idempotency_key,
+            "request_hash": fingerprint,
+            "currency": currency,
+            "stake": request.stake,
+            "stake_cash": debit.cash_part,
+            "stake_bonus": debit.bonus_part,
+            "win": win,
+            "win_cash": win_cash,
+            "win_bonus": win_bonus,
+            "jackpot_contribution": contribution,
+            "jackpot_win": jackpot_amount,
+            "ggr": ggr,
+            "affiliate_id": affiliate_id,
+            # Revenue share on this bet's GGR, rounded toward the operator (floor).
+            "affiliate_share": ggr * share_bp // 10_000 if affiliate_id else 0,
+            "xp_gained": xp,
+            "outcome": outcome.to_json(),
+            "rng": "fair" if seed else "csprng",
+            "fair_seed_id": seed.seed_id if seed else None,
+            "client_seed": seed.client_seed if seed else None,
+            "nonce": seed.nonce if seed else None,
+            "cash_after": balances.cash,
+            "bonus_after": balances.bonus,
+            "debit_transfer_id": str(debit.result.transfer_id),
+            "settle_transfer_id": settle_id,
+            "is_seeded": request.is_seeded,
+        },
+    )
+    if jackpot_win is not None:
+        await jackpots.attach_bet(conn, jackpot_win, bet_id)
+    bet = await queries.bet_by_key(
+        conn, request.operator_id, request.player_id, request.idempotency_key
+    )
+    await realtime.publish(
+        conn,
+        audience=realtime.player_audience(request.player_id),
+        topic="spin",
+        payload=spin_event(bet),
+        operator_id=request.operator_id,
+    )
+    return bet
+
+
+def _replayed(bet: asyncpg.Record | None, fingerprint: bytes) -> asyncpg.Record:
+    assert bet is not None
+    if bytes(bet["request_hash"]) != fingerprint:
+        raise SpinKeyReusedError()
+    return bet
+
+
+def _check_stake(definition: Any, game: asyncpg.Record, stake: int) -> None:
+    if not game["min_bet"] <= stake <= game["max_bet"]:
+        raise StakeOutOfRangeError(minBet=game["min_bet"], maxBet=game["max_bet"])
+    try:
+        definition.line_bet(stake)
+    except InvalidStakeError as exc:
+        raise StakeOutOfRangeError(
+            f"The stake must be a multiple of {definition.n_lines} within the game's limits.",
+            minBet=game["min_bet"],
+            maxBet=game["max_bet"],
+            multipleOf=definition.n_lines,
+        ) from exc
+
+
+def spin_event(bet: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "betId": bet["id"],
+        "roundId": str(bet["round_id"]),
+        "gameKey": bet["game_key"],
+        "stake": bet["stake"],
+        "win": bet["win"],
+        "jackpotWin": bet["jackpot_win"],
+        "balances": {"cash": bet["cash_after"], "bonus": bet["bonus_after"]},
+        "outcome": bet["outcome"],
+    }

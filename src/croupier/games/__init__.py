@@ -1,0 +1,1 @@
+"""Games: the builtin RNG slot engine and its command-line tools."""

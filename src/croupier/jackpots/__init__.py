@@ -1,0 +1,1 @@
+"""Progressive jackpot pools shared by every operator."""

@@ -1,0 +1,231 @@
+"""SQL of the ledger: calls into the posting functions of migration 0002, and reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from croupier.kit.sql import Query
+
+_RESULT = "transfer_id, status, reject_code, created_at, replayed, account_ids, balances, amounts"
+
+
+async def post(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    type: str,
+    key: str,
+    request_hash: bytes,
+    account_ids: Sequence[int],
+    amounts: Sequence[int],
+    reference: str | None,
+    metadata: dict[str, Any] | None,
+    staff_id: int | None,
+    reverses_id: int | None,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"SELECT {_RESULT} FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        operator_id,
+        type,
+        key,
+        request_hash,
+        list(account_ids),
+        list(amounts),
+        reference,
+        metadata,
+        staff_id,
+        reverses_id,
+    )
+
+
+async def debit(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    type: str,
+    key: str,
+    request_hash: bytes,
+    cash_id: int,
+    bonus_id: int | None,
+    amount: int,
+    to_account_id: int,
+    reference: str | None,
+    metadata: dict[str, Any] | None,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"SELECT {_RESULT} FROM ledger_debit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)",
+        operator_id,
+        type,
+        key,
+        request_hash,
+        cash_id,
+        bonus_id,
+        amount,
+        to_account_id,
+        reference,
+        metadata,
+    )
+
+
+async def hold(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    type: str,
+    key: str,
+    request_hash: bytes,
+    account_id: int,
+    amount: int,
+    reference: str | None,
+    metadata: dict[str, Any] | None,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"SELECT {_RESULT} FROM ledger_hold($1, $2, $3, $4, $5, $6, $7, $8, NULL)",
+        operator_id,
+        type,
+        key,
+        request_hash,
+        account_id,
+        amount,
+        reference,
+        metadata,
+    )
+
+
+async def resolve_hold(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    hold_id: int,
+    post: bool,
+    type: str,
+    key: str,
+    request_hash: bytes,
+    to_account_id: int | None,
+    reference: str | None,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"SELECT {_RESULT} FROM ledger_resolve_hold($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)",
+        operator_id,
+        hold_id,
+        post,
+        type,
+        key,
+        request_hash,
+        to_account_id,
+        reference,
+    )
+
+
+async def ensure_account(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    kind: str,
+    currency: str,
+    owner_id: int,
+    shard: int,
+) -> int:
+    return await conn.fetchval(
+        "SELECT ledger_ensure_account($1, $2, $3, $4, $5)",
+        operator_id,
+        currency,
+        kind,
+        owner_id,
+        shard,
+    )
+
+
+async def ensure_accounts(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    owner_id: int,
+    kinds: Sequence[str],
+    currency: str | None,
+    currency_of: int | None,
+) -> list[asyncpg.Record]:
+    """Ensure one account per kind; the currency is given, or that of account ``currency_of``."""
+    return await conn.fetch(
+        """SELECT id, kind, currency, balance, reserved FROM ledger_ensure_accounts(
+               $1, coalesce($2, (SELECT currency FROM ledger_accounts WHERE id = $3)), $4, $5)""",
+        operator_id,
+        currency,
+        currency_of,
+        list(kinds),
+        owner_id,
+    )
+
+
+async def find_accounts(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    owner_id: int,
+    kinds: Sequence[str],
+    currency: str,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, kind, currency, balance, reserved FROM ledger_accounts
+           WHERE operator_id = $1 AND owner_id = $2 AND kind = ANY($3::text[]) AND currency = $4
+             AND shard = 0""",
+        operator_id,
+        owner_id,
+        list(kinds),
+        currency,
+    )
+
+
+async def account_balance(conn: asyncpg.Connection, account_id: int) -> int | None:
+    return await conn.fetchval("SELECT ledger_account_balance($1)", account_id)
+
+
+async def rollup_derived(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT ledger_rollup_derived()")
+
+
+async def account_entries(
+    conn: asyncpg.Connection,
+    *,
+    account_ids: Sequence[int],
+    types: Sequence[str] | None,
+    start: datetime | None,
+    end: datetime | None,
+    before: tuple[datetime, int, int] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Entries of a few cached accounts, newest first, keyset-paginated on
+    (created_at, transfer_id, entry_no). Each account is read backwards along its own index and
+    the streams are merged, so a long history costs no more than a short one."""
+    per_account = Query(
+        "SELECT x.* FROM ledger_entries x JOIN ledger_transfers tt ON tt.id = x.transfer_id"
+    )
+    per_account.where("x.account_id = acc.id").where("x.account_version IS NOT NULL")
+    if types:
+        per_account.where("tt.type = ANY({}::text[])", list(types))
+    per_account.where_if(start, "x.created_at >= {}")
+    per_account.where_if(end, "x.created_at < {}")
+    if before is not None:
+        per_account.where("(x.created_at, x.transfer_id, x.entry_no) < ({}, {}, {})", *before)
+    per_account.tail(
+        "ORDER BY x.created_at DESC, x.transfer_id DESC, x.entry_no DESC LIMIT {}", limit
+    )
+    inner, args = per_account.build()
+    ids, outer_limit = len(args) + 1, len(args) + 2
+    return await conn.fetch(
+        f"""SELECT e.transfer_id, e.entry_no, e.account_id, a.kind, t.type, e.amount,
+                   e.balance_after, t.reference, e.created_at
+            FROM unnest(${ids}::bigint[]) AS acc(id)
+            CROSS JOIN LATERAL ({inner}) e
+            JOIN ledger_transfers t ON t.id = e.transfer_id
+            JOIN ledger_accounts a ON a.id = e.account_id
+            ORDER BY e.created_at DESC, e.transfer_id DESC, e.entry_no DESC
+            LIMIT ${outer_limit}""",
+        *args,
+        list(account_ids),
+        limit,
+    )

@@ -1,0 +1,393 @@
+"""The ledger's API for every other domain: the only code that moves money.
+
+Each money operation is one call to a SQL function (one round trip) that claims the
+idempotency key, moves the money and appends the entries; see migration 0002_ledger. A retry
+with the same key and request gets the stored outcome back (``replayed``), rejections included;
+the same key with another request raises :class:`IdempotencyKeyReusedError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from croupier.kit.errors import InvalidInputError, NotFoundError
+from croupier.kit.hashing import request_hash
+from croupier.kit.pagination import decode_cursor, encode_cursor
+from croupier.ledger import queries
+from croupier.ledger.errors import translate
+
+PLAYER_CASH = "player_cash"
+PLAYER_BONUS = "player_bonus"
+PLAYER_COINS = "player_coins"
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    account_id: int
+    amount: int  # signed, credit-normal: + increases what we owe the account's owner
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    transfer_id: int
+    status: str  # posted | rejected | pending | voided
+    reject_code: str | None
+    balances: dict[int, int]  # cached account id -> balance after (now, if nothing moved)
+    replayed: bool
+    created_at: datetime
+    amounts: dict[int, int] = field(default_factory=dict)  # cached account id -> amount moved
+
+    @property
+    def posted(self) -> bool:
+        return self.status == "posted"
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    kind: str
+    currency: str
+    balance: int
+    reserved: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    transfer_id: int
+    entry_no: int
+    account_id: int
+    account_kind: str
+    type: str
+    amount: int
+    balance_after: int
+    reference: str | None
+    created_at: datetime
+
+
+def _digest(operation: str, **parts: Any) -> bytes:
+    """The request hash stored with the key: what the caller asked for, and of which operation."""
+    return request_hash({"operation": operation, **parts})
+
+
+async def post(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    type: str,
+    idempotency_key: str,
+    request: Mapping[str, Any],
+    legs: Sequence[Leg],
+    reference: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    created_by_staff: int | None = None,
+    reverses_id: int | None = None,
+) -> TransferResult:
+    """Post one balanced transfer. Short of funds it comes back ``rejected`` (stored, so a
+    retry replays the rejection); raising is the caller's choice."""
+    digest = _digest(
+        "post",
+        type=type,
+        request=dict(request),
+        legs=sorted((leg.account_id, leg.amount) for leg in legs),
+        reverses=reverses_id,
+    )
+    return await _call(
+        queries.post(
+            conn,
+            operator_id=operator_id,
+            type=type,
+            key=idempotency_key,
+            request_hash=digest,
+            account_ids=[leg.account_id for leg in legs],
+            amounts=[leg.amount for leg in legs],
+            reference=reference,
+            metadata=metadata,
+            staff_id=created_by_staff,
+            reverses_id=reverses_id,
+        )
+    )
+
+
+async def post_debit(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    type: str,
+    idempotency_key: str,
+    request: Mapping[str, Any],
+    cash_account_id: int,
+    bonus_account_id: int | None,
+    amount: int,
+    to_account_id: int,
+    reference: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> TransferResult:
+    """Debit ``amount`` from the cash account first, then the bonus account (if given), into
+    ``to_account_id``; the split is decided under the rows' locks and read from ``amounts``."""
+    digest = _digest(
+        "debit",
+        type=type,
+        request=dict(request),
+        cash=cash_account_id,
+        bonus=bonus_account_id,
+        amount=amount,
+        to=to_account_id,
+    )
+    return await _call(
+        queries.debit(
+            conn,
+            operator_id=operator_id,
+            type=type,
+            key=idempotency_key,
+            request_hash=digest,
+            cash_id=cash_account_id,
+            bonus_id=bonus_account_id,
+            amount=amount,
+            to_account_id=to_account_id,
+            reference=reference,
+            metadata=metadata,
+        )
+    )
+
+
+async def hold(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    idempotency_key: str,
+    request: Mapping[str, Any],
+    account_id: int,
+    amount: int,
+    reference: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    type: str = "hold",
+) -> TransferResult:
+    """Reserve ``amount`` of a cached account: ``pending`` (resolve it with post_hold or
+    void_hold) or ``rejected`` if its available balance is short."""
+    digest = _digest("hold", type=type, request=dict(request), account=account_id, amount=amount)
+    return await _call(
+        queries.hold(
+            conn,
+            operator_id=operator_id,
+            type=type,
+            key=idempotency_key,
+            request_hash=digest,
+            account_id=account_id,
+            amount=amount,
+            reference=reference,
+            metadata=metadata,
+        )
+    )
+
+
+async def post_hold(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    hold_id: int,
+    idempotency_key: str,
+    to_account_id: int,
+    reference: str | None = None,
+    type: str = "hold_post",
+) -> TransferResult:
+    """Move the held amount to ``to_account_id``. A hold resolves once: another key raises
+    :class:`HoldAlreadyResolvedError`."""
+    digest = _digest("post_hold", type=type, hold=hold_id, to=to_account_id)
+    return await _call(
+        queries.resolve_hold(
+            conn,
+            operator_id=operator_id,
+            hold_id=hold_id,
+            post=True,
+            type=type,
+            key=idempotency_key,
+            request_hash=digest,
+            to_account_id=to_account_id,
+            reference=reference,
+        )
+    )
+
+
+async def void_hold(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    hold_id: int,
+    idempotency_key: str,
+    reference: str | None = None,
+    type: str = "hold_void",
+) -> TransferResult:
+    """Release the held amount: status ``voided``, nothing moves."""
+    digest = _digest("void_hold", type=type, hold=hold_id)
+    return await _call(
+        queries.resolve_hold(
+            conn,
+            operator_id=operator_id,
+            hold_id=hold_id,
+            post=False,
+            type=type,
+            key=idempotency_key,
+            request_hash=digest,
+            to_account_id=None,
+            reference=reference,
+        )
+    )
+
+
+async def ensure_account(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    kind: str,
+    currency: str,
+    owner_id: int = 0,
+    shard: int = 0,
+) -> int:
+    """The id of the account, created on first use. Hot shared kinds (house, jackpot...) are
+    derived accounts that take no row lock, so one shard is enough."""
+    return await _call_value(
+        queries.ensure_account(
+            conn,
+            operator_id=operator_id,
+            kind=kind,
+            currency=currency,
+            owner_id=owner_id,
+            shard=shard,
+        )
+    )
+
+
+async def ensure_accounts(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    owner_id: int,
+    kinds: Sequence[str],
+    currency: str | None = None,
+    currency_of: int | None = None,
+) -> list[Account]:
+    """One account per kind for this owner, in ``kinds`` order, created on first use; in
+    ``currency``, or in the currency of account ``currency_of``."""
+    rows = await _call_value(
+        queries.ensure_accounts(
+            conn,
+            operator_id=operator_id,
+            owner_id=owner_id,
+            kinds=kinds,
+            currency=currency,
+            currency_of=currency_of,
+        )
+    )
+    return [Account(**dict(row)) for row in rows]
+
+
+async def find_accounts(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    owner_id: int,
+    kinds: Sequence[str],
+    currency: str,
+) -> list[Account]:
+    """The existing accounts among those kinds (read only: nothing is created)."""
+    rows = await queries.find_accounts(
+        conn, operator_id=operator_id, owner_id=owner_id, kinds=kinds, currency=currency
+    )
+    return [Account(**dict(row)) for row in rows]
+
+
+async def account_balance(conn: asyncpg.Connection, account_id: int) -> int:
+    """The balance of any account: the cached row, or a derived account's snapshot + entries."""
+    balance = await queries.account_balance(conn, account_id)
+    if balance is None:
+        raise NotFoundError("Account not found.")
+    return balance
+
+
+async def rollup_derived(conn: asyncpg.Connection) -> int:
+    """Fold derived accounts' committed entries into their snapshots; returns how many moved.
+    Run it in a transaction of its own (a job), so its horizon excludes nothing of its own."""
+    return await queries.rollup_derived(conn)
+
+
+async def account_entries(
+    conn: asyncpg.Connection,
+    *,
+    account_ids: Sequence[int],
+    types: Sequence[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Entry], str | None]:
+    """The entries of some cached accounts, newest first, and the cursor of the next page."""
+    before = _decode_entry_cursor(cursor) if cursor else None
+    rows = await queries.account_entries(
+        conn,
+        account_ids=account_ids,
+        types=types,
+        start=start,
+        end=end,
+        before=before,
+        limit=limit + 1,
+    )
+    entries = [
+        Entry(
+            transfer_id=row["transfer_id"],
+            entry_no=row["entry_no"],
+            account_id=row["account_id"],
+            account_kind=row["kind"],
+            type=row["type"],
+            amount=row["amount"],
+            balance_after=row["balance_after"],
+            reference=row["reference"],
+            created_at=row["created_at"],
+        )
+        for row in rows
+    ]
+    if len(entries) <= limit:
+        return entries, None
+    entries = entries[:limit]
+    last = entries[-1]
+    return entries, encode_cursor(last.created_at, f"{last.transfer_id}.{last.entry_no}")
+
+
+def _decode_entry_cursor(cursor: str) -> tuple[datetime, int, int]:
+    created_at, position = decode_cursor(cursor)
+    transfer_id, _, entry_no = position.partition(".")
+    if not (transfer_id.isdigit() and entry_no.isdigit()) or created_at.tzinfo is None:
+        raise InvalidInputError("The cursor is not valid.", field="cursor")
+    return created_at, int(transfer_id), int(entry_no)
+
+
+async def _call(query: Awaitable[asyncpg.Record]) -> TransferResult:
+    row = await _call_value(query)
+    balances = dict(zip(row["account_ids"], row["balances"], strict=True))
+    return TransferResult(
+        transfer_id=row["transfer_id"],
+        status=row["status"],
+        reject_code=row["reject_code"],
+        balances=balances,
+        replayed=row["replayed"],
+        created_at=row["created_at"],
+        amounts=dict(zip(row["account_ids"], row["amounts"], strict=False)),
+    )
+
+
+async def _call_value(query: Awaitable[Any]) -> Any:
+    try:
+        return await query
+    except asyncpg.PostgresError as exc:
+        error = translate(exc)
+        if error is None:
+            raise
+        raise error from exc

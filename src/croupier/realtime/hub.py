@@ -1,0 +1,65 @@
+"""The per-process fan-out: one LISTEN connection, and the sockets connected to this process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import defaultdict
+from typing import Any, Protocol
+
+import asyncpg
+import structlog
+
+from croupier.db.pool import asyncpg_dsn
+from croupier.realtime.service import CHANNEL, fetch_event
+
+log = structlog.get_logger("croupier.realtime")
+
+
+class Subscriber(Protocol):
+    async def send_json(self, data: Any) -> None: ...
+
+
+class Hub:
+    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+        self._url = url
+        self._pool = pool
+        self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
+        self._listener: asyncpg.Connection | None = None
+
+    async def start(self) -> None:
+        self._listener = await asyncpg.connect(asyncpg_dsn(self._url))
+        await self._listener.add_listener(CHANNEL, self._on_notify)
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None
+
+    def subscribe(self, audience: str, subscriber: Subscriber) -> None:
+        self._subscribers[audience].add(subscriber)
+
+    def unsubscribe(self, audience: str, subscriber: Subscriber) -> None:
+        self._subscribers[audience].discard(subscriber)
+        if not self._subscribers[audience]:
+            del self._subscribers[audience]
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, raw: str) -> None:
+        note = json.loads(raw)
+        if note["audience"] not in self._subscribers:
+            return  # nobody on this process listens for it
+        asyncio.get_running_loop().create_task(self._deliver(note))
+
+    async def _deliver(self, note: dict[str, Any]) -> None:
+        payload = note.get("payload")
+        if payload is None:
+            async with self._pool.acquire() as conn:
+                payload = await fetch_event(conn, note["id"])
+        message = {"id": note["id"], "topic": note["topic"], "data": payload}
+        for subscriber in list(self._subscribers.get(note["audience"], ())):
+            try:
+                await subscriber.send_json(message)
+            except Exception:  # a closed socket must not stop delivery to the others
+                self.unsubscribe(note["audience"], subscriber)

@@ -1,0 +1,55 @@
+"""Publishing events: one outbox row plus a NOTIFY, both inside the caller's transaction.
+
+PostgreSQL delivers NOTIFY only when the transaction commits, and every worker process LISTENs,
+so an event reaches a socket held by any worker, and never for a rolled-back transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+CHANNEL = "croupier_events"
+# NOTIFY payloads are limited to 8000 bytes; bigger events are fetched from the outbox by id.
+_MAX_INLINE = 7900
+
+
+def player_audience(player_id: int) -> str:
+    return f"player:{player_id}"
+
+
+def operator_audience(operator_id: int) -> str:
+    return f"operator:{operator_id}"
+
+
+async def publish(
+    conn: asyncpg.Connection,
+    *,
+    audience: str,
+    topic: str,
+    payload: dict[str, Any],
+    operator_id: int | None,
+) -> None:
+    body = json.dumps(payload, separators=(",", ":"), default=str)
+    await conn.execute(
+        """WITH event AS (
+               INSERT INTO outbox (operator_id, topic, audience, payload)
+               VALUES ($1, $2, $3, $4::text::jsonb) RETURNING id
+           )
+           SELECT pg_notify($5, json_build_object(
+               'id', event.id, 'audience', $3::text, 'topic', $2::text,
+               'payload', CASE WHEN length($4::text) <= $6 THEN $4::text::json END)::text)
+           FROM event""",
+        operator_id,
+        topic,
+        audience,
+        body,
+        CHANNEL,
+        _MAX_INLINE,
+    )
+
+
+async def fetch_event(conn: asyncpg.Connection, event_id: int) -> dict[str, Any] | None:
+    return await conn.fetchval("SELECT payload FROM outbox WHERE id = $1", event_id)

@@ -1,0 +1,1 @@
+"""VIP: experience from wagers and deposits, levels and their rewards."""

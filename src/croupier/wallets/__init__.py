@@ -1,0 +1,1 @@
+"""Players' wallets (cash, bonus, coins) on top of the ledger."""
