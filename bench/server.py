@@ -70,7 +70,7 @@ def croupier_stack(workers: int = 2) -> Iterator[Stack]:
 
 
 def _wait_ready(base: str) -> None:
-    deadline = time.time() + 60
+    deadline = time.time() + 240  # two workers warm the exact slot maths on start
     while time.time() < deadline:
         try:
             if httpx.get(f"{base}/ready", timeout=2).status_code == 200:

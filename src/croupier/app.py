@@ -19,10 +19,9 @@ from croupier.config import Settings, get_settings
 from croupier.db.migrate import current_revisions, head_revisions
 from croupier.db.pool import create_pool, unit_of_work
 from croupier.games import endpoints as game_endpoints
-from croupier.games import service as games_service
 from croupier.jackpots import endpoints as jackpot_endpoints
-from croupier.ledger import endpoints as ledger_endpoints
 from croupier.kit.observability import RequestContextMiddleware, configure_logging
+from croupier.ledger import endpoints as ledger_endpoints
 from croupier.operators import endpoints as operator_endpoints
 from croupier.operators import service as operator_service
 from croupier.players import endpoints as player_endpoints
@@ -67,7 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await operator_service.ensure_platform_admin(
                 uow.conn, settings.admin_email, settings.admin_password.get_secret_value()
             )
-        await games_service.warm_engine_math()
         app.state.hub = Hub(settings.database_url, app.state.pool)
         await app.state.hub.start()
         log.info("started", version=__version__)

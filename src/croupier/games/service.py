@@ -10,7 +10,7 @@ import asyncpg
 import structlog
 
 from croupier.games import queries
-from croupier.games.engine import compute_math, get_game_definition, list_game_definitions
+from croupier.games.engine import compute_math, get_game_definition
 from croupier.games.engine.errors import GameNotFoundError
 from croupier.games.engine.model import GameDefinition
 from croupier.games.errors import (
@@ -28,7 +28,9 @@ log = structlog.get_logger("croupier.games")
 
 
 def describe_definition(game: GameDefinition) -> dict[str, Any]:
-    """The public paytable of a builtin game, as stored in the catalogue."""
+    """The public paytable of a builtin game, as stored in the catalogue, with its exact maths
+    (computed once here, so nothing at run time has to enumerate the reels again)."""
+    maths = compute_math(game)
     return {
         "reels": game.n_reels,
         "rows": game.rows,
@@ -45,8 +47,16 @@ def describe_definition(game: GameDefinition) -> dict[str, Any]:
             "awards": {str(k): v for k, v in game.free_spins.awards.items()},
             "multiplier": game.free_spins.multiplier,
             "retrigger": game.free_spins.retrigger,
+            "maxSpins": game.free_spins.max_spins,
         },
         "version": game.version,
+        "math": {
+            "rtp": float(maths.rtp),
+            "hitRate": float(maths.hit_rate),
+            "sigma": maths.sigma,
+            "pLoss": float(maths.p_loss),
+            "maxWinMultiplier": float(maths.max_win_multiplier),
+        },
     }
 
 
@@ -93,7 +103,8 @@ async def create_game(conn: asyncpg.Connection, fields: dict[str, Any]) -> async
     fields = dict(fields)
     fields["category_id"] = await _category_id(conn, fields.pop("category"))
     if fields["provider"] == "builtin":
-        engine = _builtin_fields(fields["engine_key"])
+        # The first exact-maths run of a definition takes seconds: keep it off the event loop.
+        engine = await asyncio.to_thread(_builtin_fields, fields["engine_key"])
         definition = engine.pop("definition")
         _check_limits(definition, fields.get("min_bet"), fields.get("max_bet"))
         fields = {
@@ -199,9 +210,3 @@ async def game_id_for_key(conn: asyncpg.Connection, game_key: str) -> int:
     if game_id is None:
         raise GameUnknownError()
     return game_id
-
-
-async def warm_engine_math() -> None:
-    """Exact maths takes seconds per game the first time; do it once, off the event loop."""
-    for definition in list_game_definitions():
-        await asyncio.to_thread(compute_math, definition)
