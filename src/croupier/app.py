@@ -18,8 +18,11 @@ from croupier.bets import endpoints as bet_endpoints
 from croupier.config import Settings, get_settings
 from croupier.db.migrate import current_revisions, head_revisions
 from croupier.db.pool import create_pool, unit_of_work
+from croupier.engagement.api import endpoints as engagement_endpoints
+from croupier.engagement.api import pipeline_jobs
 from croupier.games import endpoints as game_endpoints
 from croupier.jackpots import endpoints as jackpot_endpoints
+from croupier.jobs import JobRunner, PeriodicJob
 from croupier.kit.observability import RequestContextMiddleware, configure_logging
 from croupier.ledger import endpoints as ledger_endpoints
 from croupier.operators import endpoints as operator_endpoints
@@ -27,6 +30,9 @@ from croupier.operators import service as operator_service
 from croupier.players import endpoints as player_endpoints
 from croupier.realtime import endpoints as realtime_endpoints
 from croupier.realtime.hub import Hub
+from croupier.safety import endpoints as safety_endpoints
+from croupier.vouchers import endpoints as voucher_endpoints
+from croupier.vouchers.expiry import run_expiry_sweep
 from croupier.wallets import endpoints as wallet_endpoints
 from croupier.web.errors import install_error_handlers
 
@@ -43,12 +49,23 @@ def api_router() -> APIRouter:
         jackpot_endpoints,
         ledger_endpoints,
         wallet_endpoints,
+        engagement_endpoints,
     ):
         router.include_router(module.router)
-    for domain_router in game_endpoints.routers:
+    for domain_router in (
+        *game_endpoints.routers,
+        *voucher_endpoints.routers,
+        *safety_endpoints.routers,
+    ):
         router.include_router(domain_router)
     router.include_router(alias_router())
     return router
+
+
+def background_jobs() -> list[PeriodicJob]:
+    return [
+        PeriodicJob("voucher_expiry", 300, run_expiry_sweep),
+    ]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -68,10 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         app.state.hub = Hub(settings.database_url, app.state.pool)
         await app.state.hub.start()
+        app.state.jobs = JobRunner(app.state.pool, background_jobs())
+        app.state.jobs.start()
         log.info("started", version=__version__)
         try:
             yield
         finally:
+            await app.state.jobs.stop()
+            await pipeline_jobs.shutdown()
             await app.state.hub.stop()
             await app.state.pool.close()
 

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Header, Request, Response, status
 from croupier.auth import profile
 from croupier.auth import service as auth_service
 from croupier.auth.schemas import LoginIn, MeOut, PlayerOut, RegisterIn, SessionOut
+from croupier.engagement.api import attribution
+from croupier.engagement.api.attribution import CLICK_COOKIE
 from croupier.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -23,7 +25,9 @@ OperatorHeader = Annotated[str | None, Header(alias="X-Operator", max_length=63)
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=PlayerOut)
-async def register(body: RegisterIn, uow: Uow, x_operator: OperatorHeader = None) -> PlayerOut:
+async def register(
+    body: RegisterIn, request: Request, uow: Uow, x_operator: OperatorHeader = None
+) -> PlayerOut:
     """Create a player account within an operator."""
     row = await auth_service.register_player(
         uow.conn,
@@ -32,6 +36,7 @@ async def register(body: RegisterIn, uow: Uow, x_operator: OperatorHeader = None
         username=body.username,
         password=body.password,
     )
+    await _link_attribution(uow, request, row["operator_id"], row["id"])
     return PlayerOut.model_validate(dict(row))
 
 
@@ -54,6 +59,10 @@ async def login(
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
+    if issued.principal.is_player and issued.principal.operator_id is not None:
+        await _link_attribution(
+            uow, request, issued.principal.operator_id, issued.principal.subject_id
+        )
     max_age = settings.session_ttl_seconds
     cookie = {"secure": settings.cookie_secure, "samesite": settings.cookie_samesite, "path": "/"}
     response.set_cookie(SESSION_COOKIE, issued.token, max_age=max_age, httponly=True, **cookie)
@@ -66,6 +75,15 @@ async def login(
         subject_id=issued.principal.subject_id,
         operator_id=issued.principal.operator_id,
     )
+
+
+async def _link_attribution(uow: Uow, request: Request, operator_id: int, player_id: int) -> None:
+    """A deeplink click (GET /track) before registering or logging in credits its campaign."""
+    click_id = request.cookies.get(CLICK_COOKIE)
+    if click_id:
+        await attribution.link_click(
+            uow.conn, operator_id=operator_id, player_id=player_id, click_id=click_id
+        )
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

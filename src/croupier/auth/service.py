@@ -21,6 +21,7 @@ from croupier.auth.principal import Principal, Role
 from croupier.config import Settings
 from croupier.kit.errors import TooManyRequestsError
 from croupier.kit.security import constant_time_equal, new_token, token_hash
+from croupier.safety import service as safety
 
 log = structlog.get_logger("croupier.auth")
 
@@ -98,8 +99,12 @@ async def login(
         log.warning("login_failed", account=account_key, ip=ip)
         raise InvalidCredentialsError().recorded()
 
-    await queries.record_attempt(conn, account_key=account_key, ip=ip, succeeded=True)
     assert row is not None
+    if subject_type == "player":
+        # Self-excluded or timed-out players cannot log in (checked only after the password, so
+        # the answer reveals nothing to someone who does not know it).
+        await safety.check_login(conn, operator_id=row["operator_id"], player_id=row["id"])
+    await queries.record_attempt(conn, account_key=account_key, ip=ip, succeeded=True)
     role = Role.PLAYER if subject_type == "player" else Role(row["role"])
     return await _issue_session(
         conn,

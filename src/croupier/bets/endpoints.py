@@ -25,6 +25,7 @@ router = APIRouter(tags=["bets"])
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9_-]{1,100}$")
 ]
+SessionId = Annotated[str | None, Header(alias="x-session-id", max_length=100)]
 
 
 def bet_out(row: asyncpg.Record, model: type[BetOut] = BetOut, **extra: object) -> BetOut:
@@ -35,14 +36,18 @@ def bet_out(row: asyncpg.Record, model: type[BetOut] = BetOut, **extra: object) 
 
 @router.post("/game/spin", response_model=BetOut)
 async def spin(
-    body: SpinIn, principal: PlayerPrincipal, uow: Uow, idempotency_key: IdempotencyKey = None
+    body: SpinIn,
+    principal: PlayerPrincipal,
+    uow: Uow,
+    idempotency_key: IdempotencyKey = None,
+    session_id: SessionId = None,
 ) -> BetOut:
     """Play one round of a builtin slot (aliases: POST /bets, POST /bet/spin).
 
     Send an ``Idempotency-Key`` header to make retries safe: the same key returns the same round.
     """
     game_id = body.game_id or await games_service.game_id_for_key(uow.conn, body.game_key or "")
-    row = await spin_service.spin(
+    result = await spin_service.spin(
         uow.conn,
         spin_service.SpinRequest(
             operator_id=principal.operator_id or 0,
@@ -51,9 +56,18 @@ async def spin(
             stake=body.stake,
             idempotency_key=idempotency_key or uuid.uuid4().hex,
             provably_fair=body.provably_fair,
+            session_key=session_id,
         ),
     )
-    return bet_out(row)
+    safety = None
+    if result.safety is not None:
+        safety = {
+            "score": result.safety.score,
+            "band": result.safety.band,
+            "reasons": result.safety.reasons,
+            "action": result.safety.action,
+        }
+    return bet_out(result.bet, safety=safety)
 
 
 @router.get("/bets", response_model=BetPage)

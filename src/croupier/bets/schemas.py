@@ -53,6 +53,8 @@ class BetOut(Output):
     rng: str
     balances: Balances
     created_at: datetime
+    # The safety engine's view after this spin (seed 000's risk and action); absent on replays.
+    safety: dict[str, Any] | None = None
 
 
 class BetDetail(BetOut):

@@ -28,7 +28,10 @@ from croupier.ledger.service import Leg
 from croupier.operators import service as operators
 from croupier.players import service as players
 from croupier.realtime import service as realtime
+from croupier.safety import service as safety
+from croupier.safety.engine import SafetyAssessment
 from croupier.vip import service as vip
+from croupier.vouchers import bonus as voucher_bonus
 from croupier.wallets import service as wallets
 
 
@@ -46,25 +49,39 @@ class SpinRequest:
     idempotency_key: str
     provably_fair: bool = False
     is_seeded: bool = False
+    session_key: str | None = None  # the client's x-session-id for the safety engine
 
     def fingerprint(self) -> dict[str, Any]:
         return {"gameId": self.game_id, "stake": self.stake, "fair": self.provably_fair}
 
 
-async def spin(conn: asyncpg.Connection, request: SpinRequest) -> asyncpg.Record:
-    """Play one round and return its bet row; a retried Idempotency-Key returns the same round."""
+@dataclass(frozen=True)
+class SpinResult:
+    bet: asyncpg.Record
+    safety: SafetyAssessment | None  # None for a replayed round: it was assessed when played
+
+
+async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
+    """Play one round; a retried Idempotency-Key returns the same round."""
     fingerprint = request_hash(request.fingerprint())
     existing = await queries.bet_by_key(
         conn, request.operator_id, request.player_id, request.idempotency_key
     )
     if existing is not None:
-        return _replayed(existing, fingerprint)
+        return SpinResult(_replayed(existing, fingerprint), None)
 
     game = await games_service.playable_game(conn, request.game_id, request.operator_id)
     if game["provider"] != "builtin":
         raise ExternalGameError()
     definition = get_game_definition(game["engine_key"])
     _check_stake(definition, game, request.stake)
+    await safety.check_spin(
+        conn,
+        operator_id=request.operator_id,
+        player_id=request.player_id,
+        stake=request.stake,
+        session_key=request.session_key,
+    )
     currency = await operators.operator_currency(conn, request.operator_id)
     house = await ledger.ensure_account(
         conn, operator_id=request.operator_id, kind="house", currency=currency
@@ -86,7 +103,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> asyncpg.Record
         existing = await queries.bet_by_key(
             conn, request.operator_id, request.player_id, request.idempotency_key
         )
-        return _replayed(existing, fingerprint)
+        return SpinResult(_replayed(existing, fingerprint), None)
     if debit.result.status != "posted":
         raise InsufficientFundsError(
             balance=debit.balances.cash + debit.balances.bonus - debit.balances.reserved,
@@ -200,7 +217,25 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> asyncpg.Record
         payload=spin_event(bet),
         operator_id=request.operator_id,
     )
-    return bet
+    assessment = await safety.record_spin(
+        conn,
+        operator_id=request.operator_id,
+        player_id=request.player_id,
+        game_key=game["slug"],
+        stake=request.stake,
+        win=win + jackpot_amount,
+        balance_after=bet["cash_after"] + bet["bonus_after"],
+        session_key=request.session_key,
+        p_loss=game["paytable"].get("math", {}).get("pLoss"),
+    )
+    # Sweepstakes (seed 000): a balance at or under 1.00 FUN releases the voucher's held bonus.
+    await voucher_bonus.after_spin(
+        conn,
+        operator_id=request.operator_id,
+        player_id=request.player_id,
+        cash_balance_after=bet["cash_after"],
+    )
+    return SpinResult(bet, assessment)
 
 
 def _replayed(bet: asyncpg.Record | None, fingerprint: bytes) -> asyncpg.Record:

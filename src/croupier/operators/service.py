@@ -136,6 +136,10 @@ async def operator_currency(conn: asyncpg.Connection, operator_id: int) -> str:
     return currency
 
 
+def forget_cached_currencies() -> None:
+    _CURRENCY_CACHE.clear()
+
+
 async def operator_settings(conn: asyncpg.Connection, operator_id: int) -> dict[str, Any]:
     row = await queries.get_operator(conn, operator_id)
     if row is None:

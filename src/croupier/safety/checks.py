@@ -1,0 +1,139 @@
+"""The pre-checks: cheap refusals before any money moves (login, spin, provider debit, deposit).
+
+Withdrawals and the settlement of bets already placed have no check on purpose: nothing here
+may keep a player from their money.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from croupier.safety import limits as limit_rules
+from croupier.safety import queries
+from croupier.safety.config import config_from_json
+from croupier.safety.errors import (
+    CooldownActiveError,
+    DepositLimitReachedError,
+    LossLimitReachedError,
+    SafetyStopError,
+    SelfExcludedError,
+    SessionTimeLimitReachedError,
+    TimeOutActiveError,
+    WagerLimitReachedError,
+)
+from croupier.safety.limits import Limit
+from croupier.safety.support import millis_of, session_key_of, utcnow
+
+_STOP_ERRORS = {
+    "LOSS_LIMIT_REACHED": LossLimitReachedError,
+    "WAGER_LIMIT_REACHED": WagerLimitReachedError,
+    "SESSION_TIME_LIMIT_REACHED": SessionTimeLimitReachedError,
+}
+
+
+def _raise_if_excluded(row: Any, now: datetime) -> None:
+    if row["self_excluded_until"] and row["self_excluded_until"] > now:
+        raise SelfExcludedError(until=row["self_excluded_until"].isoformat())
+    if row["timeout_until"] and row["timeout_until"] > now:
+        raise TimeOutActiveError(until=row["timeout_until"].isoformat())
+
+
+async def check_login(conn: asyncpg.Connection, *, operator_id: int, player_id: int) -> None:
+    row = await queries.restrictions_row(conn, operator_id, player_id)
+    if row is not None:
+        _raise_if_excluded(row, utcnow())
+
+
+async def check_spin(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    player_id: int,
+    stake: int,
+    session_key: str | None,
+    at: datetime | None = None,
+) -> None:
+    """Refuse a spin or provider debit before any money moves; one indexed read."""
+    row = await queries.check_row(conn, operator_id, player_id, session_key_of(session_key))
+    if row is None or row["limits"] is None:
+        return  # no safety row yet: nothing can be restricted
+    now = at or utcnow()
+    _raise_if_excluded(row, now)
+    if row["stop_until"] and row["stop_until"] > now:
+        error = _STOP_ERRORS.get(row["stop_code"], SafetyStopError)
+        raise error(until=row["stop_until"].isoformat())
+    if row["cooldown_until"] and row["cooldown_until"] > now:
+        remaining = -(-(row["cooldown_until"] - now) // timedelta(seconds=1))
+        raise CooldownActiveError(cooldownSeconds=remaining)
+    limits = limit_rules.limits_from_json(row["limits"])
+    cfg = config_from_json(row["config"])
+    # An idle or ended session is over: the next spin starts a new one.
+    live = (
+        row["touched_at"] is not None
+        and row["ended_code"] is None
+        and now - row["touched_at"] < timedelta(minutes=cfg.session_inactivity_minutes)
+    )
+    _check_session(limits, row, live, stake, now)
+    broken = limit_rules.stake_violation(limits, stake, millis_of(now))
+    if broken is not None:
+        error = LossLimitReachedError if broken.kind == "loss" else WagerLimitReachedError
+        used = broken.current(millis_of(now))[1]
+        raise error(
+            f"{broken.kind.title()} limit reached for this period.",
+            period=broken.period,
+            limitCents=broken.amount,
+            remainingCents=max(broken.amount - used, 0),
+        )
+
+
+def _check_session(limits: list[Limit], row: Any, live: bool, stake: int, now: datetime) -> None:
+    standing = limit_rules.session_amount(limits, "loss")
+    loss_limit = row["loss_limit"] if live else standing
+    net_loss = row["net_loss"] if live else 0
+    if loss_limit is not None and net_loss + stake > loss_limit:
+        raise LossLimitReachedError(
+            limitCents=loss_limit, remainingCents=max(loss_limit - net_loss, 0)
+        )
+    minutes = limit_rules.session_amount(limits, "time")
+    if minutes and live and now - row["started_at"] >= timedelta(minutes=minutes):
+        raise SessionTimeLimitReachedError(limitMinutes=minutes)
+
+
+async def check_deposit(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    player_id: int,
+    amount: int,
+    at: datetime | None = None,
+) -> None:
+    row = await queries.restrictions_row(conn, operator_id, player_id)
+    if row is None:
+        return
+    now = at or utcnow()
+    _raise_if_excluded(row, now)
+    limits = limit_rules.limits_from_json(row["limits"])
+    broken = limit_rules.deposit_violation(limits, amount, millis_of(now))
+    if broken is not None:
+        used = broken.current(millis_of(now))[1]
+        raise DepositLimitReachedError(
+            period=broken.period,
+            limitCents=broken.amount,
+            remainingCents=max(broken.amount - used, 0),
+        )
+
+
+async def is_marketing_suppressed(
+    conn: asyncpg.Connection, *, operator_id: int, player_id: int
+) -> bool:
+    row = await queries.restrictions_row(conn, operator_id, player_id)
+    if row is None:
+        return False
+    now = utcnow()
+    return any(
+        row[column] is not None and row[column] > now
+        for column in ("self_excluded_until", "timeout_until", "marketing_suppressed_until")
+    )
