@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from croupier import __version__
 from croupier.aliases import alias_router
 from croupier.auth import endpoints as auth_endpoints
+from croupier.auth.passwords import configure_hashing
 from croupier.bets import endpoints as bet_endpoints
 from croupier.config import Settings, get_settings
 from croupier.db.migrate import current_revisions, head_revisions
@@ -71,6 +72,11 @@ def background_jobs() -> list[PeriodicJob]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    configure_hashing(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

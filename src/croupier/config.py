@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     admin_email: str = "admin@croupier.local"
     admin_password: SecretStr = SecretStr("admin-change-me-42")
 
+    # argon2id cost; the defaults are the library's RFC 9106 low-memory profile.
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024)
+    argon2_parallelism: int = Field(default=4, ge=1, le=16)
+
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)

@@ -13,6 +13,14 @@ _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory pr
 # Verified when the account does not exist, so unknown users cost the same time as known ones.
 _DUMMY_HASH = _hasher.hash("an unguessable placeholder password that never matches")
 
+
+def configure_hashing(*, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Set argon2id's cost (from settings). Hashes made with other costs still verify: the
+    parameters are stored in each hash."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash("an unguessable placeholder password that never matches")
+
 MIN_LENGTH = 10
 MAX_LENGTH = 128
 _COMMON = frozenset(
