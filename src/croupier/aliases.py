@@ -14,10 +14,13 @@ from croupier.auth import endpoints as auth_endpoints
 from croupier.bets import endpoints as bet_endpoints
 from croupier.games import endpoints as game_endpoints
 from croupier.players import endpoints as player_endpoints
+from croupier.vip import endpoints as vip_endpoints
 
 # (alias path, HTTP method, canonical handler, response model, status code)
 _ALIASES: list[tuple[str, str, Callable[..., Any], Any, int]] = [
     ("/auth/user", "GET", auth_endpoints.me, auth_endpoints.MeOut, 200),
+    # Seeds 001 §4.5 (/vip/user) and 002 §5.6 (/vip/status) name the same status.
+    ("/vip/user", "GET", vip_endpoints.vip_status, vip_endpoints.VipStatusOut, 200),
     # Seeds 001 §4.3 (POST /bets) and 000 (POST /bet/spin) name the spin differently.
     ("/bets", "POST", bet_endpoints.spin, bet_endpoints.BetOut, 200),
     ("/bet/spin", "POST", bet_endpoints.spin, bet_endpoints.BetOut, 200),

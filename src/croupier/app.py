@@ -16,6 +16,7 @@ from croupier.aliases import alias_router
 from croupier.auth import endpoints as auth_endpoints
 from croupier.auth.passwords import configure_hashing
 from croupier.bets import endpoints as bet_endpoints
+from croupier.bonuses import endpoints as bonus_endpoints
 from croupier.config import Settings, get_settings
 from croupier.db.migrate import current_revisions, head_revisions
 from croupier.db.pool import create_pool, unit_of_work
@@ -28,10 +29,13 @@ from croupier.kit.observability import RequestContextMiddleware, configure_loggi
 from croupier.ledger import endpoints as ledger_endpoints
 from croupier.operators import endpoints as operator_endpoints
 from croupier.operators import service as operator_service
+from croupier.payments import endpoints as payment_endpoints
+from croupier.payments.worker import PaymentWorker
 from croupier.players import endpoints as player_endpoints
 from croupier.realtime import endpoints as realtime_endpoints
 from croupier.realtime.hub import Hub
 from croupier.safety import endpoints as safety_endpoints
+from croupier.vip import endpoints as vip_endpoints
 from croupier.vouchers import endpoints as voucher_endpoints
 from croupier.vouchers.expiry import run_expiry_sweep
 from croupier.wallets import endpoints as wallet_endpoints
@@ -57,6 +61,9 @@ def api_router() -> APIRouter:
         *game_endpoints.routers,
         *voucher_endpoints.routers,
         *safety_endpoints.routers,
+        *payment_endpoints.routers,
+        *bonus_endpoints.routers,
+        *vip_endpoints.routers,
     ):
         router.include_router(domain_router)
     router.include_router(alias_router())
@@ -93,10 +100,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.hub.start()
         app.state.jobs = JobRunner(app.state.pool, background_jobs())
         app.state.jobs.start()
+        app.state.payment_worker = PaymentWorker(app.state.pool, settings)
+        await app.state.payment_worker.start()
         log.info("started", version=__version__)
         try:
             yield
         finally:
+            await app.state.payment_worker.stop()
             await app.state.jobs.stop()
             await pipeline_jobs.shutdown()
             await app.state.hub.stop()

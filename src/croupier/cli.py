@@ -19,11 +19,13 @@ from croupier.db.migrate import upgrade
 from croupier.engagement.cli import pipeline_app
 from croupier.games.cli import games_app
 from croupier.ledger.cli import audit
+from croupier.vip.cli import vip_app
 
 app = typer.Typer(help="Croupier: multi-operator casino platform backend.", no_args_is_help=True)
 app.add_typer(db_app, name="db", help="Manage the embedded PostgreSQL server.")
 app.add_typer(games_app, name="games", help="Builtin slot games and their exact maths.")
 app.add_typer(pipeline_app, name="pipeline", help="The marketing data pipeline (seed 004).")
+app.add_typer(vip_app, name="vip", help="VIP levels and periodic cashback.")
 app.command(help="Check the ledger's invariants; exit code 1 if any fails.")(audit)
 console = Console()
 

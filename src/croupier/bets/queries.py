@@ -12,7 +12,8 @@ from croupier.kit.tenancy import Scope
 
 BET_COLUMNS = """b.id, b.operator_id, b.player_id, b.game_id, g.slug AS game_key,
     g.name AS game_name, b.round_id, b.idempotency_key, b.request_hash, b.currency, b.stake,
-    b.stake_cash, b.stake_bonus, b.win, b.win_cash, b.win_bonus, b.jackpot_contribution,
+    b.stake_cash, b.stake_bonus, b.stake_free, b.win, b.win_cash, b.win_bonus,
+    b.jackpot_contribution,
     b.jackpot_win, b.ggr,
     b.affiliate_id, b.affiliate_share, b.xp_gained, b.outcome, b.rng, b.fair_seed_id,
     b.client_seed, b.nonce, b.cash_after, b.bonus_after, b.debit_transfer_id,

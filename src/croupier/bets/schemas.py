@@ -43,6 +43,7 @@ class BetOut(Output):
     stake: int
     stake_cash: int
     stake_bonus: int
+    stake_free: int  # a free spin's stake, paid by the operator
     win: int
     win_cash: int
     win_bonus: int

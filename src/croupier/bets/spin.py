@@ -15,6 +15,7 @@ import asyncpg
 
 from croupier.bets import fair, queries
 from croupier.bets.errors import ExternalGameError, StakeOutOfRangeError
+from croupier.bonuses import service as bonuses
 from croupier.games import service as games_service
 from croupier.games.engine import CsprngStops, FairStops, get_game_definition
 from croupier.games.engine import spin as engine_spin
@@ -87,29 +88,26 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         conn, operator_id=request.operator_id, kind="house", currency=currency
     )
     round_id = uuid.uuid4()
-    debit = await wallets.debit(
-        conn,
-        operator_id=request.operator_id,
-        player_id=request.player_id,
-        amount=request.stake,
-        to_account_id=house,
-        type="bet",
-        idempotency_key=f"spin:{request.player_id}:{request.idempotency_key}",
-        request=request.fingerprint(),
-        reference=str(round_id),
+    free_spin = await bonuses.take_free_spin(
+        conn, operator_id=request.operator_id, player_id=request.player_id, game_id=game["id"]
     )
-    if debit.result.replayed:
-        # A concurrent request with this key committed first: answer with its round.
-        existing = await queries.bet_by_key(
-            conn, request.operator_id, request.player_id, request.idempotency_key
+    if free_spin is not None:
+        funding = await _fund_free_spin(conn, request, free_spin, house, currency, round_id)
+    else:
+        await bonuses.check_stake(
+            conn,
+            operator_id=request.operator_id,
+            player_id=request.player_id,
+            game_id=game["id"],
+            stake=request.stake,
         )
-        return SpinResult(_replayed(existing, fingerprint), None)
-    if debit.result.status != "posted":
-        raise InsufficientFundsError(
-            balance=debit.balances.cash + debit.balances.bonus - debit.balances.reserved,
-            cash=debit.balances.cash,
-            bonus=debit.balances.bonus,
-        )
+        funding_or_replay = await _debit_stake(conn, request, house, round_id, fingerprint)
+        if isinstance(funding_or_replay, SpinResult):
+            return funding_or_replay
+        funding = funding_or_replay
+    stake = funding.stake
+    if free_spin is not None:
+        definition.line_bet(stake)  # the grant's stake value must fit the game's stake rule
 
     seed = None
     if request.provably_fair:
@@ -117,17 +115,19 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         source = FairStops(seed.server_seed, seed.client_seed, seed.nonce)
     else:
         source = CsprngStops()
-    outcome = engine_spin(definition, request.stake, source)
+    outcome = engine_spin(definition, stake, source)
     win = outcome.total_win
-    win_cash = win * debit.cash_part // request.stake
+    # Wins follow the stake's funding: cash share to cash, the rest (bonus, free spin) to bonus.
+    win_cash = win * funding.cash // stake
     win_bonus = win - win_cash
 
     pool = await jackpots.pool_for_group(conn, game["jackpot_group"], currency)
-    contribution = jackpots.contribution(request.stake, pool["contribution_bp"]) if pool else 0
+    contribution = jackpots.contribution(stake, pool["contribution_bp"]) if pool else 0
     accounts = await wallets.player_accounts(
         conn, operator_id=request.operator_id, player_id=request.player_id, currency=currency
     )
-    legs = [Leg(accounts.cash_id, win_cash), Leg(accounts.bonus_id, win_bonus)]
+    # A free spin's win is credited by the bonuses domain (it also adds it to wagering).
+    legs = [] if free_spin else [Leg(accounts.cash_id, win_cash), Leg(accounts.bonus_id, win_bonus)]
     if contribution:
         legs.append(
             Leg(
@@ -151,7 +151,16 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         settle_id = str(settled.transfer_id)
 
     jackpot_win = None
-    if pool is not None and jackpots.triggered(request.stake, pool["trigger_ppt"]):
+    if free_spin is not None and win:
+        await bonuses.settle_free_spin(
+            conn,
+            operator_id=request.operator_id,
+            player_id=request.player_id,
+            free_spin=free_spin,
+            win=win,
+            round_ref=str(round_id),
+        )
+    if pool is not None and jackpots.triggered(stake, pool["trigger_ppt"]):
         jackpot_win = await jackpots.try_win(
             conn,
             pool=pool,
@@ -162,11 +171,23 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         )
     jackpot_amount = jackpot_win.amount if jackpot_win else 0
 
-    xp = await vip.award_wager_xp(
-        conn, operator_id=request.operator_id, player_id=request.player_id, stake=request.stake
-    )
+    xp = 0
+    if free_spin is None:
+        await bonuses.record_wager(
+            conn,
+            operator_id=request.operator_id,
+            player_id=request.player_id,
+            game_id=game["id"],
+            game_key=game["slug"],
+            stake_cash=funding.cash,
+            stake_bonus=funding.bonus,
+            round_ref=str(round_id),
+        )
+        xp = await vip.award_wager_xp(
+            conn, operator_id=request.operator_id, player_id=request.player_id, stake=stake
+        )
     affiliate_id, share_bp = await players.affiliate_terms(conn, request.player_id)
-    ggr = request.stake - win - jackpot_amount
+    ggr = stake - win - jackpot_amount
     balances = await wallets.get_balances(
         conn, operator_id=request.operator_id, player_id=request.player_id
     )
@@ -180,9 +201,11 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
             "idempotency_key": request.idempotency_key,
             "request_hash": fingerprint,
             "currency": currency,
-            "stake": request.stake,
-            "stake_cash": debit.cash_part,
-            "stake_bonus": debit.bonus_part,
+            "stake": stake,
+            "stake_cash": funding.cash,
+            "stake_bonus": funding.bonus,
+            "stake_free": funding.free,
+            "free_spin_grant_id": free_spin.grant_id if free_spin else None,
             "win": win,
             "win_cash": win_cash,
             "win_bonus": win_bonus,
@@ -200,7 +223,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
             "nonce": seed.nonce if seed else None,
             "cash_after": balances.cash,
             "bonus_after": balances.bonus,
-            "debit_transfer_id": str(debit.result.transfer_id),
+            "debit_transfer_id": funding.transfer_id,
             "settle_transfer_id": settle_id,
             "is_seeded": request.is_seeded,
         },
@@ -222,7 +245,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         operator_id=request.operator_id,
         player_id=request.player_id,
         game_key=game["slug"],
-        stake=request.stake,
+        stake=stake,
         win=win + jackpot_amount,
         balance_after=bet["cash_after"] + bet["bonus_after"],
         session_key=request.session_key,
@@ -236,6 +259,83 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         cash_balance_after=bet["cash_after"],
     )
     return SpinResult(bet, assessment)
+
+
+@dataclass(frozen=True)
+class _Funding:
+    stake: int
+    cash: int
+    bonus: int
+    free: int
+    transfer_id: str
+
+
+async def _debit_stake(
+    conn: asyncpg.Connection,
+    request: SpinRequest,
+    house: int,
+    round_id: uuid.UUID,
+    fingerprint: bytes,
+) -> _Funding | SpinResult:
+    """Cash first, then bonus (DESIGN.md); a concurrent duplicate returns its round instead."""
+    debit = await wallets.debit(
+        conn,
+        operator_id=request.operator_id,
+        player_id=request.player_id,
+        amount=request.stake,
+        to_account_id=house,
+        type="bet",
+        idempotency_key=f"spin:{request.player_id}:{request.idempotency_key}",
+        request=request.fingerprint(),
+        reference=str(round_id),
+    )
+    if debit.result.replayed:
+        # A concurrent request with this key committed first: answer with its round.
+        existing = await queries.bet_by_key(
+            conn, request.operator_id, request.player_id, request.idempotency_key
+        )
+        return SpinResult(_replayed(existing, fingerprint), None)
+    if debit.result.status != "posted":
+        raise InsufficientFundsError(
+            balance=debit.balances.cash + debit.balances.bonus - debit.balances.reserved,
+            cash=debit.balances.cash,
+            bonus=debit.balances.bonus,
+        )
+    return _Funding(
+        stake=request.stake,
+        cash=debit.cash_part,
+        bonus=debit.bonus_part,
+        free=0,
+        transfer_id=str(debit.result.transfer_id),
+    )
+
+
+async def _fund_free_spin(
+    conn: asyncpg.Connection,
+    request: SpinRequest,
+    free_spin: bonuses.FreeSpin,
+    house: int,
+    currency: str,
+    round_id: uuid.UUID,
+) -> _Funding:
+    """The operator pays a free spin's stake (marketing → house); the player pays nothing."""
+    marketing = await ledger.ensure_account(
+        conn, operator_id=request.operator_id, kind="marketing", currency=currency
+    )
+    posted = await ledger.post(
+        conn,
+        operator_id=request.operator_id,
+        type="free_spin_bet",
+        idempotency_key=f"spin:{request.player_id}:{request.idempotency_key}",
+        request={**request.fingerprint(), "freeSpinGrant": free_spin.grant_id},
+        legs=[Leg(marketing, -free_spin.stake_value), Leg(house, free_spin.stake_value)],
+        reference=str(round_id),
+    )
+    if posted.replayed:
+        # A concurrent duplicate already played this key: fail, so the spin taken here rolls back.
+        raise SpinKeyReusedError("This Idempotency-Key is being used by another spin.")
+    stake = free_spin.stake_value
+    return _Funding(stake=stake, cash=0, bonus=0, free=stake, transfer_id=str(posted.transfer_id))
 
 
 def _replayed(bet: asyncpg.Record | None, fingerprint: bytes) -> asyncpg.Record:

@@ -91,6 +91,9 @@ def upgrade() -> None:
         stake                 bigint NOT NULL CHECK (stake > 0),
         stake_cash            bigint NOT NULL CHECK (stake_cash >= 0),
         stake_bonus           bigint NOT NULL CHECK (stake_bonus >= 0),
+        -- A free spin's stake is paid by the operator (marketing), not from the player's wallet.
+        stake_free            bigint NOT NULL DEFAULT 0 CHECK (stake_free >= 0),
+        free_spin_grant_id    bigint,
         win                   bigint NOT NULL CHECK (win >= 0),
         win_cash              bigint NOT NULL CHECK (win_cash >= 0),
         win_bonus             bigint NOT NULL CHECK (win_bonus >= 0),
@@ -113,7 +116,7 @@ def upgrade() -> None:
         created_at            timestamptz NOT NULL DEFAULT now(),
         UNIQUE (operator_id, player_id, idempotency_key),
         FOREIGN KEY (operator_id, player_id) REFERENCES players(operator_id, id),
-        CHECK (stake = stake_cash + stake_bonus),
+        CHECK (stake = stake_cash + stake_bonus + stake_free),
         CHECK (win = win_cash + win_bonus),
         CHECK (ggr = stake - win - jackpot_win)
     );

@@ -1,0 +1,1 @@
+"""Bonuses: rules, grants with wagering requirements (BonusTask), conversion and forfeiture."""

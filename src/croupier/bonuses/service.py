@@ -1,0 +1,65 @@
+"""The bonuses domain's API for other domains: the spin's hooks, the payment and VIP events,
+and the grant listings."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from croupier.bonuses import queries as q
+from croupier.bonuses.free_spins import FreeSpin, settle_free_spin, take_free_spin
+from croupier.bonuses.lifecycle import (
+    deposit_rule_for_code,
+    expire_due,
+    forfeit_for_withdrawal,
+    grant_cashback,
+    grant_vip_free_spins,
+    on_deposit_completed,
+    on_deposit_reversed,
+)
+from croupier.bonuses.wagering import check_stake, deposit_wagering_remaining, record_wager
+from croupier.kit.errors import InvalidInputError
+from croupier.kit.pagination import decode_cursor, encode_cursor
+from croupier.kit.tenancy import Scope
+
+__all__ = [
+    "FreeSpin",
+    "check_stake",
+    "deposit_rule_for_code",
+    "deposit_wagering_remaining",
+    "expire_due",
+    "forfeit_for_withdrawal",
+    "grant_cashback",
+    "grant_vip_free_spins",
+    "list_grants",
+    "on_deposit_completed",
+    "on_deposit_reversed",
+    "record_wager",
+    "settle_free_spin",
+    "take_free_spin",
+]
+
+OPEN = ["active", "queued"]
+
+
+async def list_grants(
+    conn: asyncpg.Connection,
+    scope: Scope,
+    *,
+    player_id: int | None = None,
+    statuses: list[str] | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[asyncpg.Record], str | None]:
+    after = None
+    if cursor:
+        created_at, row_id = decode_cursor(cursor)
+        if not row_id.isdigit():
+            raise InvalidInputError("The cursor is not valid.", field="cursor")
+        after = (created_at, int(row_id))
+    rows = await q.list_grants(
+        conn, scope, player_id=player_id, statuses=statuses, after=after, limit=limit + 1
+    )
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1]["created_at"], rows[-1]["id"])

@@ -1,0 +1,71 @@
+"""The spin's bonus hooks: the max bet while a bonus is active, and wagering progress.
+
+Both run on every spin, so each is one statement in the common case (no grant completes).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from croupier.bonuses import grants
+from croupier.bonuses import queries as q
+from croupier.bonuses.errors import BonusMaxBetError
+from croupier.ledger import service as ledger
+from croupier.ledger.service import PLAYER_BONUS
+
+
+async def check_stake(
+    conn: asyncpg.Connection, *, operator_id: int, player_id: int, game_id: int, stake: int
+) -> None:
+    """Raise BonusMaxBetError (422) if an active grant caps the stake below this one."""
+    limit = await q.max_bet(conn, player_id)
+    if limit is not None and stake > limit:
+        raise BonusMaxBetError(maxBet=limit, stake=stake)
+
+
+async def record_wager(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    player_id: int,
+    game_id: int,
+    game_key: str,
+    stake_cash: int,
+    stake_bonus: int,
+    round_ref: str,
+) -> None:
+    """Count a settled stake toward every live requirement (weighted by the game); complete the
+    ones it meets (a money grant converts to cash). Call it after the round's win is credited:
+    a grant whose bonus money is all spent is closed as lost, and the win may refill it."""
+    stake = stake_cash + stake_bonus
+    if stake <= 0:
+        return
+    for touched in await q.add_wagering(conn, player_id, game_key, stake):
+        met = touched["wagering_progress"] >= touched["wagering_required"]
+        if met and touched["free_spins_left"] == 0:
+            await q.lock_player_bonuses(conn, player_id)
+            grant = await q.grant_for_update(conn, touched["id"])
+            if grant is not None and grant["status"] == "active":
+                await grants.complete(conn, grant)
+    if stake_bonus > 0:
+        await _close_if_spent(conn, player_id)
+
+
+async def _close_if_spent(conn: asyncpg.Connection, player_id: int) -> None:
+    grant = await q.active_money_grant(conn, player_id)
+    if grant is None or grant["free_spins_left"] > 0:
+        return
+    (bonus,) = await ledger.find_accounts(
+        conn,
+        operator_id=grant["operator_id"],
+        owner_id=player_id,
+        kinds=[PLAYER_BONUS],
+        currency=grant["currency"],
+    )
+    if bonus.balance == 0:
+        await grants.end(conn, grant, status="lost", reason="bonus_balance_spent")
+
+
+async def deposit_wagering_remaining(conn: asyncpg.Connection, *, player_id: int) -> int:
+    """What is still to be wagered on the player's deposits before a withdrawal."""
+    return await q.deposit_wagering_remaining(conn, player_id)

@@ -1,0 +1,1 @@
+"""Payments: deposits through pluggable providers, signed webhooks, withdrawals with approval."""
