@@ -32,6 +32,9 @@ from croupier.operators import service as operator_service
 from croupier.payments import endpoints as payment_endpoints
 from croupier.payments.worker import PaymentWorker
 from croupier.players import endpoints as player_endpoints
+from croupier.providers.admin_endpoints import admin_router as provider_admin_router
+from croupier.providers.casino_endpoints import casino_router
+from croupier.providers.jaqpot.endpoints import provider_router
 from croupier.realtime import endpoints as realtime_endpoints
 from croupier.realtime.hub import Hub
 from croupier.safety import endpoints as safety_endpoints
@@ -64,6 +67,7 @@ def api_router() -> APIRouter:
         *payment_endpoints.routers,
         *bonus_endpoints.routers,
         *vip_endpoints.routers,
+        provider_admin_router,
     ):
         router.include_router(domain_router)
     router.include_router(alias_router())
@@ -131,6 +135,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router())
     app.include_router(realtime_endpoints.router)
+    # Seed 003's wire contract: /casino/* (our wallet) and /provider/* (the demo provider).
+    app.include_router(casino_router)
+    app.include_router(provider_router)
     _add_probes(app)
     return app
 

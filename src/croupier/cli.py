@@ -19,6 +19,7 @@ from croupier.db.migrate import upgrade
 from croupier.engagement.cli import pipeline_app
 from croupier.games.cli import games_app
 from croupier.ledger.cli import audit
+from croupier.providers.cli import simulate
 from croupier.vip.cli import vip_app
 
 app = typer.Typer(help="Croupier: multi-operator casino platform backend.", no_args_is_help=True)
@@ -27,6 +28,7 @@ app.add_typer(games_app, name="games", help="Builtin slot games and their exact 
 app.add_typer(pipeline_app, name="pipeline", help="The marketing data pipeline (seed 004).")
 app.add_typer(vip_app, name="vip", help="VIP levels and periodic cashback.")
 app.command(help="Check the ledger's invariants; exit code 1 if any fails.")(audit)
+app.command(help="Run seed 003's provider round and print its table with real balances.")(simulate)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded database folder.")]

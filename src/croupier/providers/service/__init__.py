@@ -1,0 +1,1 @@
+"""The casino side's rules, one module per use case."""
