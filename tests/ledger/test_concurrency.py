@@ -88,6 +88,40 @@ class TestConcurrency:
         assert await ledger.account_balance(pool, books.house) == 90
         await assert_audit_ok(pool)
 
+    async def test_concurrent_debits_split_cash_then_bonus_exactly(
+        self, pool: asyncpg.Pool, books: Books
+    ) -> None:
+        async with pool.acquire() as conn:
+            player_id = await make_player(conn, books.operator_id)
+            accounts = await wallets.player_accounts(
+                conn, operator_id=books.operator_id, player_id=player_id, currency="USD"
+            )
+            await books.fund(conn, accounts.cash_id, 100)
+            await books.fund(conn, accounts.bonus_id, 100)
+
+        async def bet(conn: asyncpg.Connection, i: int) -> wallets.DebitResult:
+            return await wallets.debit(
+                conn,
+                operator_id=books.operator_id,
+                player_id=player_id,
+                amount=30,
+                to_account_id=books.house,
+                type="bet",
+                idempotency_key=f"split-{i}",
+                request={"i": i},
+            )
+
+        results = await _all_at_once(pool, 50, bet)
+        posted = [r for r in results if r.result.posted]
+        assert len(posted) == 6
+        assert sum(r.cash_part for r in posted) == 100
+        assert sum(r.bonus_part for r in posted) == 80
+        balances = await wallets.get_balances(
+            pool, operator_id=books.operator_id, player_id=player_id
+        )
+        assert (balances.cash, balances.bonus) == (0, 20)
+        await assert_audit_ok(pool)
+
     async def test_50_parallel_retries_of_one_key_post_once(
         self, pool: asyncpg.Pool, books: Books
     ) -> None:

@@ -9,7 +9,9 @@ from croupier.ledger.service import Leg
 from tests.ledger.helpers import Books, assert_audit_ok
 
 
-async def _bet(conn: asyncpg.Connection, books: Books, cash: int, amount: int, key: str):
+async def _bet(
+    conn: asyncpg.Connection, books: Books, cash: int, amount: int, key: str
+) -> ledger.TransferResult:
     return await ledger.post(
         conn,
         operator_id=books.operator_id,

@@ -13,7 +13,9 @@ from croupier.ledger.service import Leg
 from tests.ledger.helpers import Books, assert_audit_ok
 
 
-async def _move(conn: asyncpg.Connection, books: Books, payer: int, payee: int):
+async def _move(
+    conn: asyncpg.Connection, books: Books, payer: int, payee: int
+) -> ledger.TransferResult:
     return await ledger.post(
         conn,
         operator_id=books.operator_id,

@@ -49,15 +49,16 @@ class TestDatabaseGuards:
                         currency, amount, balance_after, account_version)
                     VALUES ($1, $2, $3, $4, 'USD', $5, $6, $7)"""
         # More entries on a transfer already posted, even balanced ones.
-        async with pool.acquire() as conn, conn.transaction():
+        async with pool.acquire() as conn:
             with pytest.raises(asyncpg.PostgresError, match="unbalanced or inconsistent"):
-                await conn.executemany(
-                    insert,
-                    [
-                        (transfer_id, 9, books.operator_id, cash, 5, 105, 2),
-                        (transfer_id, 10, books.operator_id, books.world, -5, None, None),
-                    ],
-                )
+                async with conn.transaction():
+                    await conn.executemany(
+                        insert,
+                        [
+                            (transfer_id, 9, books.operator_id, cash, 5, 105, 2),
+                            (transfer_id, 10, books.operator_id, books.world, -5, None, None),
+                        ],
+                    )
         # A new transfer whose entries do not sum to zero.
         new_transfer = await pool.fetchval(
             """INSERT INTO ledger_transfers

@@ -15,7 +15,9 @@ from croupier.ledger.service import Leg
 from tests.ledger.helpers import Books, assert_audit_ok, open_books
 
 
-async def _hold(conn: asyncpg.Connection, books: Books, account: int, amount: int, key: str):
+async def _hold(
+    conn: asyncpg.Connection, books: Books, account: int, amount: int, key: str
+) -> ledger.TransferResult:
     return await ledger.hold(
         conn,
         operator_id=books.operator_id,

@@ -16,7 +16,9 @@ from croupier.wallets import service as wallets
 from tests.ledger.helpers import Books, assert_audit_ok, make_player, open_books
 
 
-async def _post(conn: asyncpg.Connection, books: Books, key: str, legs: list[Leg], **request):
+async def _post(
+    conn: asyncpg.Connection, books: Books, key: str, legs: list[Leg], **request: object
+) -> ledger.TransferResult:
     return await ledger.post(
         conn,
         operator_id=books.operator_id,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
 
+from croupier.kit.pagination import encode_cursor
 from croupier.wallets import service as wallets
 from tests import factories
 from tests.ledger.helpers import assert_audit_ok, open_books
@@ -171,6 +173,9 @@ class TestTransactions:
             {"type": "Bet!"},
             {"from": "yesterday"},
             {"cursor": "not-a-cursor"},
+            {"cursor": encode_cursor(datetime.now(UTC), "99999999999999999999.1")},
+            {"cursor": encode_cursor(datetime.now(UTC), "1.99999")},
+            {"cursor": encode_cursor(datetime.now(UTC), "1")},
             {"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
         ):
             response = await client.get(

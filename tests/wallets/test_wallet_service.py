@@ -11,7 +11,9 @@ from croupier.wallets import service as wallets
 from tests.ledger.helpers import Books, assert_audit_ok, make_player
 
 
-async def _player(conn: asyncpg.Connection, books: Books, cash: int = 0, bonus: int = 0):
+async def _player(
+    conn: asyncpg.Connection, books: Books, cash: int = 0, bonus: int = 0
+) -> tuple[int, wallets.PlayerAccounts]:
     player_id = await make_player(conn, books.operator_id)
     accounts = await wallets.player_accounts(
         conn, operator_id=books.operator_id, player_id=player_id, currency=books.currency

@@ -15,9 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from croupier.kit.errors import InvalidInputError, NotFoundError
+from croupier.kit.errors import NotFoundError
 from croupier.kit.hashing import request_hash
-from croupier.kit.pagination import decode_cursor, encode_cursor
 from croupier.ledger import queries
 from croupier.ledger.errors import translate
 
@@ -58,19 +57,6 @@ class Account:
     currency: str
     balance: int
     reserved: int
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    transfer_id: int
-    entry_no: int
-    account_id: int
-    account_kind: str
-    type: str
-    amount: int
-    balance_after: int
-    reference: str | None
-    created_at: datetime
 
 
 def _digest(operation: str, **parts: Any) -> bytes:
@@ -317,56 +303,6 @@ async def rollup_derived(conn: asyncpg.Connection) -> int:
     """Fold derived accounts' committed entries into their snapshots; returns how many moved.
     Run it in a transaction of its own (a job), so its horizon excludes nothing of its own."""
     return await queries.rollup_derived(conn)
-
-
-async def account_entries(
-    conn: asyncpg.Connection,
-    *,
-    account_ids: Sequence[int],
-    types: Sequence[str] | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> tuple[list[Entry], str | None]:
-    """The entries of some cached accounts, newest first, and the cursor of the next page."""
-    before = _decode_entry_cursor(cursor) if cursor else None
-    rows = await queries.account_entries(
-        conn,
-        account_ids=account_ids,
-        types=types,
-        start=start,
-        end=end,
-        before=before,
-        limit=limit + 1,
-    )
-    entries = [
-        Entry(
-            transfer_id=row["transfer_id"],
-            entry_no=row["entry_no"],
-            account_id=row["account_id"],
-            account_kind=row["kind"],
-            type=row["type"],
-            amount=row["amount"],
-            balance_after=row["balance_after"],
-            reference=row["reference"],
-            created_at=row["created_at"],
-        )
-        for row in rows
-    ]
-    if len(entries) <= limit:
-        return entries, None
-    entries = entries[:limit]
-    last = entries[-1]
-    return entries, encode_cursor(last.created_at, f"{last.transfer_id}.{last.entry_no}")
-
-
-def _decode_entry_cursor(cursor: str) -> tuple[datetime, int, int]:
-    created_at, position = decode_cursor(cursor)
-    transfer_id, _, entry_no = position.partition(".")
-    if not (transfer_id.isdigit() and entry_no.isdigit()) or created_at.tzinfo is None:
-        raise InvalidInputError("The cursor is not valid.", field="cursor")
-    return created_at, int(transfer_id), int(entry_no)
 
 
 async def _call(query: Awaitable[asyncpg.Record]) -> TransferResult:

@@ -16,6 +16,7 @@ import asyncpg
 from croupier.kit.errors import InvalidInputError
 from croupier.kit.tenancy import Scope
 from croupier.ledger import service as ledger
+from croupier.ledger import statements
 from croupier.ledger.errors import InsufficientFundsError
 from croupier.ledger.service import PLAYER_BONUS, PLAYER_CASH, PLAYER_COINS, TransferResult
 from croupier.operators import service as operators
@@ -293,7 +294,7 @@ async def transactions(
     end: datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> tuple[list[ledger.Entry], str | None]:
+) -> tuple[list[statements.Entry], str | None]:
     """The player's own entries (cash, bonus, coins), newest first, and the next cursor."""
     if start is not None and end is not None and start >= end:
         raise InvalidInputError("'from' must be before 'to'.", field="from")
@@ -305,7 +306,7 @@ async def transactions(
         kinds=PLAYER_KINDS,
         currency=operator["currency"],
     )
-    return await ledger.account_entries(
+    return await statements.account_entries(
         conn,
         account_ids=[account.id for account in accounts],
         types=types,

@@ -20,13 +20,18 @@ depends_on = None
 # Custom SQLSTATEs, mapped to domain errors by croupier.ledger.errors:
 #   LD001 idempotency key reused with another request, LD002 invalid transfer (a caller bug),
 #   LD003 no open hold with that id, LD004 append-only ledger rows changed.
+#
+# ledger_apply and ledger_ensure_accounts pin their queries to generic plans. Those queries take
+# arrays and find rows by primary or unique key, so the generic plan is always right; left to
+# choose, PostgreSQL sees that a custom plan (which knows each array's length) looks cheaper
+# and re-plans on every call, which costs more than running the queries.
 
 KINDS = """
 -- The account kinds and their flags: 1 = no overdraft (balance - reserved never below zero),
 -- 2 = derived (insert-only: no cached balance, never row-locked); NULL for an unknown kind.
 -- A constraint rather than reference rows, so no data clean-up can lose a kind. A later
 -- migration adds a kind by replacing this function with one more branch, never removing one
--- (existing rows were checked against it). Plain SQL, so the checks inline it.
+-- (existing rows were checked against it).
 CREATE FUNCTION ledger_kind_flags(p_kind text) RETURNS smallint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT (CASE p_kind
@@ -52,49 +57,80 @@ TABLES = """
 CREATE TABLE ledger_accounts (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     operator_id   integer NOT NULL REFERENCES operators(id),
-    currency      char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    currency      char(3) NOT NULL,
     kind          text NOT NULL,
-    owner_id      bigint NOT NULL DEFAULT 0 CHECK (owner_id >= 0),
-    shard         smallint NOT NULL DEFAULT 0 CHECK (shard >= 0),
+    owner_id      bigint NOT NULL DEFAULT 0,
+    shard         smallint NOT NULL DEFAULT 0,
     balance       bigint NOT NULL DEFAULT 0,
     reserved      bigint NOT NULL DEFAULT 0,
     version       bigint NOT NULL DEFAULT 0,
     no_overdraft  boolean NOT NULL,
     derived       boolean NOT NULL,
     created_at    timestamptz NOT NULL DEFAULT now(),
-    -- A known kind, and the flags always match it.
-    CHECK ((ledger_kind_flags(kind) = no_overdraft::integer + 2 * derived::integer) IS TRUE),
     -- Owner first: a player's accounts are found without knowing the currency.
     UNIQUE (operator_id, owner_id, kind, currency, shard),
-    CHECK (reserved >= 0),
-    CHECK (NOT no_overdraft OR balance - reserved >= 0),
-    CHECK (NOT derived OR (balance = 0 AND reserved = 0 AND version = 0))
+    -- Checked on every balance update. One expression, not three: PostgreSQL re-reads and
+    -- prepares each CHECK for every statement. Reservations are never negative, no-overdraft
+    -- accounts never dip below their reservations, derived accounts hold no cached balance.
+    CONSTRAINT ledger_accounts_balance_rules CHECK (
+        reserved >= 0
+        AND (NOT no_overdraft OR balance - reserved >= 0)
+        AND (NOT derived OR (balance = 0 AND reserved = 0 AND version = 0)))
 ) WITH (fillfactor = 80);  -- room for HOT updates of the balance columns
+
+-- What an account is: a known kind with its flags, a currency code, owner and shard. A trigger
+-- rather than CHECKs, so balance updates (which never touch these columns) do not pay for it.
+CREATE FUNCTION ledger_accounts_check_identity() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF (ledger_kind_flags(NEW.kind) = NEW.no_overdraft::integer + 2 * NEW.derived::integer
+        AND NEW.currency ~ '^[A-Z]{3}$' AND NEW.owner_id >= 0 AND NEW.shard >= 0) IS NOT TRUE
+    THEN
+        RAISE EXCEPTION USING ERRCODE = 'check_violation',
+            MESSAGE = format('invalid account: kind %L (flags must match it), currency %L',
+                             NEW.kind, NEW.currency);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER ledger_accounts_identity
+    BEFORE INSERT OR UPDATE OF kind, no_overdraft, derived, currency, owner_id, shard
+    ON ledger_accounts FOR EACH ROW EXECUTE FUNCTION ledger_accounts_check_identity();
+
+-- Single-column rules of transfers are domains: a domain's check is cached per session, while a
+-- table CHECK is read back and prepared again for every statement.
+CREATE DOMAIN ledger_transfer_type AS text CHECK (VALUE ~ '^[a-z][a-z0-9_.:-]{0,63}$');
+CREATE DOMAIN ledger_idempotency_key AS text CHECK (length(VALUE) BETWEEN 1 AND 255);
+CREATE DOMAIN ledger_request_hash AS bytea CHECK (length(VALUE) = 32);  -- sha256
+CREATE DOMAIN ledger_transfer_status AS text
+    CHECK (VALUE IN ('posted', 'rejected', 'pending', 'voided'));
+CREATE DOMAIN ledger_reference AS text CHECK (length(VALUE) <= 255);
 
 -- One row per movement and the idempotency record. No foreign key on operator_id: its check
 -- would share-lock the operator's row in every transfer; the accounts' own keys cover it.
 CREATE TABLE ledger_transfers (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     operator_id       integer NOT NULL,
-    type              text NOT NULL CHECK (type ~ '^[a-z][a-z0-9_.:-]{0,63}$'),
-    idempotency_key   text NOT NULL CHECK (length(idempotency_key) BETWEEN 1 AND 255),
-    request_hash      bytea NOT NULL CHECK (length(request_hash) = 32),
-    status            text NOT NULL CHECK (status IN ('posted', 'rejected', 'pending', 'voided')),
+    type              ledger_transfer_type NOT NULL,
+    idempotency_key   ledger_idempotency_key NOT NULL,
+    request_hash      ledger_request_hash NOT NULL,
+    status            ledger_transfer_status NOT NULL,
     reject_code       text,
     pending_id        bigint REFERENCES ledger_transfers(id),  -- the hold this post/void resolves
     reverses_id       bigint REFERENCES ledger_transfers(id),
     hold_account_id   bigint,  -- what a hold reserves (kept if it was rejected)
-    hold_amount       bigint CHECK (hold_amount > 0),
-    reference         text CHECK (length(reference) <= 255),
+    hold_amount       bigint,
+    reference         ledger_reference,
     metadata          jsonb NOT NULL DEFAULT '{}'::jsonb,
     created_by_staff  bigint REFERENCES staff_users(id),
     created_at        timestamptz NOT NULL DEFAULT now(),
     created_xid       xid8 NOT NULL DEFAULT pg_current_xact_id(),
     UNIQUE (operator_id, idempotency_key),
-    CHECK ((status = 'rejected') = (reject_code IS NOT NULL)),
-    CHECK ((hold_account_id IS NULL) = (hold_amount IS NULL)),
-    CHECK (status <> 'pending' OR hold_account_id IS NOT NULL),
-    CHECK (status <> 'voided' OR pending_id IS NOT NULL)
+    -- One CHECK rather than five, for the reason given on ledger_accounts.
+    CONSTRAINT ledger_transfers_states CHECK (
+        (status = 'rejected') = (reject_code IS NOT NULL)
+        AND (hold_account_id IS NULL) = (hold_amount IS NULL)
+        AND (hold_amount IS NULL OR hold_amount > 0)
+        AND (status <> 'pending' OR hold_account_id IS NOT NULL)
+        AND (status <> 'voided' OR pending_id IS NOT NULL))
 );
 CREATE UNIQUE INDEX ledger_transfers_one_resolution_per_hold ON ledger_transfers (pending_id)
     WHERE pending_id IS NOT NULL;
@@ -104,22 +140,24 @@ CREATE INDEX ledger_transfers_holds ON ledger_transfers (hold_account_id)
     WHERE status = 'pending';
 
 -- Append-only postings. No foreign keys: each check would share-lock the referenced row, and
--- the house account is referenced by every bet. The batch trigger below checks them instead.
+-- the house account is referenced by every bet. A trigger checks them at commit instead.
 CREATE TABLE ledger_entries (
     transfer_id      bigint NOT NULL,
     entry_no         smallint NOT NULL,
     operator_id      integer NOT NULL,
     account_id       bigint NOT NULL,
     currency         char(3) NOT NULL,
-    amount           bigint NOT NULL CHECK (amount <> 0),
+    amount           bigint NOT NULL,
     balance_after    bigint,  -- cached accounts only; derived accounts have no running balance
     account_version  bigint,
     created_at       timestamptz NOT NULL DEFAULT now(),
     created_xid      xid8 NOT NULL DEFAULT pg_current_xact_id(),
     PRIMARY KEY (transfer_id, entry_no),
-    CHECK ((balance_after IS NULL) = (account_version IS NULL))
+    CONSTRAINT ledger_entries_shape CHECK (
+        amount <> 0 AND (balance_after IS NULL) = (account_version IS NULL))
 );
-CREATE INDEX ledger_entries_statement ON ledger_entries (account_id, created_at, transfer_id, entry_no)
+CREATE INDEX ledger_entries_statement
+    ON ledger_entries (account_id, created_at, transfer_id, entry_no)
     WHERE account_version IS NOT NULL;
 CREATE INDEX ledger_entries_derived ON ledger_entries (account_id, created_xid) INCLUDE (amount)
     WHERE account_version IS NULL;
@@ -170,38 +208,48 @@ END $$;
 CREATE TRIGGER ledger_transfers_immutable BEFORE UPDATE ON ledger_transfers
     FOR EACH ROW EXECUTE FUNCTION ledger_transfers_guard_update();
 
--- Whoever inserts entries, a transfer's entries are written by one statement of one transaction
--- and balance per currency: two or more, for a posted transfer, on accounts of its operator.
--- A row trigger fires once the whole INSERT is done, so it sees every entry of the statement.
+-- Whoever inserts entries: a transfer's entries are all written by one transaction, number
+-- 1..n (n >= 2), balance per currency, and sit on accounts of the posted transfer's operator.
+-- Checked at commit, once per transfer (on its entry 1); any other entry only has to belong
+-- to the transaction that wrote entry 1, so nothing can be added to a transfer afterwards.
 CREATE FUNCTION ledger_entries_check_transfer() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     v_ok boolean;
     v_one_currency boolean;
 BEGIN
-    SELECT count(*) >= 2 AND bool_and(
-               t.status = 'posted' AND t.operator_id = e.operator_id
-               AND e.created_xid = NEW.created_xid
-               AND a.id IS NOT NULL AND a.operator_id = e.operator_id AND a.currency = e.currency
-               AND a.derived = (e.account_version IS NULL))
-           AND (min(e.currency) <> max(e.currency) OR sum(e.amount) = 0),
-           min(e.currency) = max(e.currency)
-      INTO v_ok, v_one_currency
-      FROM ledger_entries e
-      JOIN ledger_transfers t ON t.id = e.transfer_id
-      LEFT JOIN ledger_accounts a ON a.id = e.account_id
-     WHERE e.transfer_id = NEW.transfer_id;
-    IF v_ok AND NOT v_one_currency THEN
-        SELECT NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transfer_id = NEW.transfer_id
-                            GROUP BY e.currency HAVING sum(e.amount) <> 0)
+    IF NEW.entry_no <> 1 THEN
+        SELECT EXISTS (SELECT 1 FROM ledger_entries
+                        WHERE transfer_id = NEW.transfer_id AND entry_no = 1
+                          AND created_xid = NEW.created_xid)
           INTO v_ok;
+    ELSE
+        SELECT count(*) >= 2 AND count(*) = max(e.entry_no) AND bool_and(
+                   t.status = 'posted' AND t.operator_id = e.operator_id
+                   AND e.created_xid = NEW.created_xid AND a.id IS NOT NULL
+                   AND a.operator_id = e.operator_id AND a.currency = e.currency
+                   AND a.derived = (e.account_version IS NULL))
+               AND (min(e.currency) <> max(e.currency) OR sum(e.amount) = 0),
+               min(e.currency) = max(e.currency)
+          INTO v_ok, v_one_currency
+          FROM ledger_entries e
+          JOIN ledger_transfers t ON t.id = e.transfer_id
+          LEFT JOIN ledger_accounts a ON a.id = e.account_id
+         WHERE e.transfer_id = NEW.transfer_id;
+        IF v_ok AND NOT v_one_currency THEN
+            SELECT NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transfer_id = NEW.transfer_id
+                                GROUP BY e.currency HAVING sum(e.amount) <> 0)
+              INTO v_ok;
+        END IF;
     END IF;
     IF v_ok IS NOT TRUE THEN
         RAISE EXCEPTION USING ERRCODE = 'LD002',
-            MESSAGE = format('entries of transfer %s are unbalanced or inconsistent', NEW.transfer_id);
+            MESSAGE = format('entries of transfer %s are unbalanced or inconsistent',
+                             NEW.transfer_id);
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER ledger_entries_whole_transfers AFTER INSERT ON ledger_entries
+CREATE CONSTRAINT TRIGGER ledger_entries_whole_transfers AFTER INSERT ON ledger_entries
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION ledger_entries_check_transfer();
 """
 
@@ -222,7 +270,8 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'LD002',
             MESSAGE = format('unknown account kind %L or missing currency', p_kind);
     END IF;
-    INSERT INTO ledger_accounts (operator_id, currency, kind, owner_id, shard, no_overdraft, derived)
+    INSERT INTO ledger_accounts
+           (operator_id, currency, kind, owner_id, shard, no_overdraft, derived)
     VALUES (p_operator_id, p_currency, p_kind, p_owner_id, p_shard,
             ledger_kind_flags(p_kind) & 1 = 1, ledger_kind_flags(p_kind) & 2 = 2)
     ON CONFLICT (operator_id, owner_id, kind, currency, shard) DO NOTHING
@@ -235,21 +284,27 @@ BEGIN
     RETURN v_id;
 END $$;
 
+-- Several kinds of one owner at once, in the order asked; created only if one is missing.
 CREATE FUNCTION ledger_ensure_accounts(
     p_operator_id integer, p_currency char(3), p_kinds text[], p_owner_id bigint
 ) RETURNS TABLE (id bigint, kind text, currency text, balance bigint, reserved bigint)
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_ids bigint[] := '{}';
-    v_kind text;
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
-    FOREACH v_kind IN ARRAY p_kinds LOOP
-        v_ids := v_ids || ledger_ensure_account(p_operator_id, p_currency, v_kind, p_owner_id, 0::smallint);
-    END LOOP;
+    IF (SELECT count(*) FROM ledger_accounts a
+         WHERE a.operator_id = p_operator_id AND a.owner_id = p_owner_id
+           AND a.kind = ANY (p_kinds) AND a.currency = p_currency AND a.shard = 0)
+       < cardinality(p_kinds)
+    THEN
+        PERFORM ledger_ensure_account(p_operator_id, p_currency, k.kind, p_owner_id, 0::smallint)
+           FROM unnest(p_kinds) AS k(kind);
+    END IF;
     RETURN QUERY
         SELECT a.id, a.kind, a.currency::text, a.balance, a.reserved
-          FROM unnest(v_ids) WITH ORDINALITY AS w(id, ord) JOIN ledger_accounts a ON a.id = w.id
-         ORDER BY w.ord;
+          FROM unnest(p_kinds) WITH ORDINALITY AS k(kind, ord)
+          JOIN ledger_accounts a
+            ON a.operator_id = p_operator_id AND a.owner_id = p_owner_id AND a.kind = k.kind
+               AND a.currency = p_currency AND a.shard = 0
+         ORDER BY k.ord;
 END $$;
 
 -- A derived account's balance is its snapshot plus its entries since; a cached one's is the row.
@@ -323,12 +378,14 @@ BEGIN
     SELECT t.id, t.status, t.reject_code, t.created_at, p_replayed
       INTO r.transfer_id, r.status, r.reject_code, r.created_at, r.replayed
       FROM ledger_transfers t WHERE t.id = p_transfer_id;
-    SELECT array_agg(e.account_id ORDER BY e.entry_no), array_agg(e.balance_after ORDER BY e.entry_no),
+    SELECT array_agg(e.account_id ORDER BY e.entry_no),
+           array_agg(e.balance_after ORDER BY e.entry_no),
            array_agg(e.amount ORDER BY e.entry_no)
       INTO r.account_ids, r.balances, r.amounts
       FROM ledger_entries e WHERE e.transfer_id = p_transfer_id AND e.account_version IS NOT NULL;
     IF r.account_ids IS NULL THEN
-        SELECT coalesce(array_agg(a.id ORDER BY a.id), '{}'), coalesce(array_agg(a.balance ORDER BY a.id), '{}')
+        SELECT coalesce(array_agg(a.id ORDER BY a.id), '{}'),
+               coalesce(array_agg(a.balance ORDER BY a.id), '{}')
           INTO r.account_ids, r.balances
           FROM ledger_accounts a WHERE a.id = ANY (p_account_ids) AND NOT a.derived;
         r.amounts := '{}';
@@ -368,7 +425,7 @@ END $$;
 CREATE FUNCTION ledger_apply(
     p_transfer_id bigint, p_created_at timestamptz, p_operator_id integer,
     p_ids bigint[], p_amounts bigint[], p_releases bigint[], p_reject boolean
-) RETURNS ledger_result LANGUAGE plpgsql AS $$
+) RETURNS ledger_result LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     n integer := coalesce(cardinality(p_ids), 0);
     v_ids bigint[]; v_amounts bigint[]; v_releases bigint[]; v_currencies text[];
@@ -376,9 +433,13 @@ DECLARE
     v_balances bigint[]; v_versions bigint[];
     v_balance bigint; v_version bigint;
     v_failed integer := 0;
+    v_touched bigint[] := '{}';
+    v_touched_balances bigint[] := '{}';
+    v_touched_amounts bigint[] := '{}';
     r ledger_result;
 BEGIN
-    IF n < 2 OR cardinality(p_amounts) IS DISTINCT FROM n OR cardinality(p_releases) IS DISTINCT FROM n THEN
+    IF n < 2 OR cardinality(p_amounts) IS DISTINCT FROM n
+       OR cardinality(p_releases) IS DISTINCT FROM n THEN
         RAISE EXCEPTION USING ERRCODE = 'LD002', MESSAGE = 'a transfer needs two or more legs';
     END IF;
     -- The legs in ascending account order (the order their rows are locked in), with their
@@ -406,12 +467,12 @@ BEGIN
     END IF;
     IF v_valid IS NOT TRUE THEN
         RAISE EXCEPTION USING ERRCODE = 'LD002',
-            MESSAGE = 'legs must name distinct accounts of the operator, amounts non-zero and summing to zero per currency';
+            MESSAGE = 'legs must name distinct accounts of the operator, with non-zero amounts '
+                      'summing to zero per currency';
     END IF;
 
     v_balances := array_fill(NULL::bigint, ARRAY[n]);
     v_versions := array_fill(NULL::bigint, ARRAY[n]);
-    r.account_ids := '{}'; r.balances := '{}'; r.amounts := '{}';
     FOR i IN 1..n LOOP
         IF NOT v_derived[i] THEN
             UPDATE ledger_accounts
@@ -426,9 +487,9 @@ BEGIN
             END IF;
             v_balances[i] := v_balance;
             v_versions[i] := v_version;
-            r.account_ids := r.account_ids || v_ids[i];
-            r.balances := r.balances || v_balance;
-            r.amounts := r.amounts || v_amounts[i];
+            v_touched := v_touched || v_ids[i];
+            v_touched_balances := v_touched_balances || v_balance;
+            v_touched_amounts := v_touched_amounts || v_amounts[i];
         ELSIF v_guarded[i] THEN
             -- A debit of a derived account that must stay >= 0 (a jackpot payout): rare, so it
             -- is serialised per account, and the balance is read after the lock is held.
@@ -464,10 +525,8 @@ BEGIN
       FROM unnest(v_ids, v_currencies, v_amounts, v_balances, v_versions)
            WITH ORDINALITY AS l(id, currency, amount, balance, version, no);
 
-    r.transfer_id := p_transfer_id;
-    r.status := 'posted';
-    r.created_at := p_created_at;
-    r.replayed := false;
+    r := (p_transfer_id, 'posted', NULL, p_created_at, false, v_touched, v_touched_balances,
+          v_touched_amounts);
     RETURN r;
 END $$;
 """
