@@ -106,15 +106,26 @@ async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
             list(_KEEP),
         )
         if tables:
-            await conn.execute(
-                f"TRUNCATE {', '.join(r['t'] for r in tables)} RESTART IDENTITY CASCADE"
-            )
+            await _truncate(conn, [r["t"] for r in tables])
         from croupier.operators import service as operators
 
         # Ids restart with the tables, so operator 1 may have another currency in this test.
         operators.forget_cached_currencies()
         await operators.ensure_platform_admin(conn, settings.admin_email, ADMIN_PASSWORD)
     yield
+
+
+async def _truncate(conn: asyncpg.Connection, tables: list[str]) -> None:
+    # The app's background workers (payouts, analytics folding, expiry sweeps) hold row locks
+    # for a moment; TRUNCATE can then lose a deadlock, and simply runs again.
+    for attempt in range(5):
+        try:
+            await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            return
+        except asyncpg.DeadlockDetectedError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.2)
 
 
 @pytest.fixture

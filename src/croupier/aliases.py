@@ -10,10 +10,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from croupier.analytics import backoffice_schemas
+from croupier.analytics import endpoints as analytics_endpoints
 from croupier.auth import endpoints as auth_endpoints
 from croupier.bets import endpoints as bet_endpoints
 from croupier.games import endpoints as game_endpoints
-from croupier.players import endpoints as player_endpoints
 from croupier.vip import endpoints as vip_endpoints
 
 # (alias path, HTTP method, canonical handler, response model, status code)
@@ -28,11 +29,12 @@ _ALIASES: list[tuple[str, str, Callable[..., Any], Any, int]] = [
     ("/games", "POST", game_endpoints.create_game, game_endpoints.GameOut, 201),
     ("/games/{game_id}", "PUT", game_endpoints.update_game, game_endpoints.GameOut, 200),
     ("/games/{game_id}", "DELETE", game_endpoints.delete_game, None, 204),
+    # Seed 002 §5.7's single-player view: wallets, history, VIP, bonuses, safety state.
     (
         "/operator/player/{player_id}",
         "GET",
-        player_endpoints.get_player,
-        player_endpoints.PlayerSummary,
+        analytics_endpoints.player_detail,
+        backoffice_schemas.PlayerDetailOut,
         200,
     ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from croupier import __version__
 from croupier.aliases import alias_router
+from croupier.analytics import endpoints as analytics_endpoints
+from croupier.analytics import worker as analytics_worker
+from croupier.analytics.api_errors import ApiErrorMiddleware
 from croupier.auth import endpoints as auth_endpoints
 from croupier.auth.passwords import configure_hashing
 from croupier.bets import endpoints as bet_endpoints
@@ -38,6 +42,7 @@ from croupier.providers.jaqpot.endpoints import provider_router
 from croupier.realtime import endpoints as realtime_endpoints
 from croupier.realtime.hub import Hub
 from croupier.safety import endpoints as safety_endpoints
+from croupier.simulation import endpoints as simulation_endpoints
 from croupier.vip import endpoints as vip_endpoints
 from croupier.vouchers import endpoints as voucher_endpoints
 from croupier.vouchers.expiry import run_expiry_sweep
@@ -67,7 +72,9 @@ def api_router() -> APIRouter:
         *payment_endpoints.routers,
         *bonus_endpoints.routers,
         *vip_endpoints.routers,
+        *analytics_endpoints.routers,
         provider_admin_router,
+        simulation_endpoints.router,
     ):
         router.include_router(domain_router)
     router.include_router(alias_router())
@@ -106,10 +113,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobs.start()
         app.state.payment_worker = PaymentWorker(app.state.pool, settings)
         await app.state.payment_worker.start()
+        analytics_stop = asyncio.Event()
+        analytics_task = asyncio.create_task(
+            analytics_worker.run_forever(app.state.pool, analytics_stop), name="analytics"
+        )
         log.info("started", version=__version__)
         try:
             yield
         finally:
+            analytics_stop.set()
+            await analytics_task
             await app.state.payment_worker.stop()
             await app.state.jobs.stop()
             await pipeline_jobs.shutdown()
@@ -132,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(ApiErrorMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router())
     app.include_router(realtime_endpoints.router)

@@ -20,6 +20,7 @@ from croupier.engagement.cli import pipeline_app
 from croupier.games.cli import games_app
 from croupier.ledger.cli import audit
 from croupier.providers.cli import simulate
+from croupier.simulation.cli import bots_app, seed_app
 from croupier.vip.cli import vip_app
 
 app = typer.Typer(help="Croupier: multi-operator casino platform backend.", no_args_is_help=True)
@@ -27,6 +28,8 @@ app.add_typer(db_app, name="db", help="Manage the embedded PostgreSQL server.")
 app.add_typer(games_app, name="games", help="Builtin slot games and their exact maths.")
 app.add_typer(pipeline_app, name="pipeline", help="The marketing data pipeline (seed 004).")
 app.add_typer(vip_app, name="vip", help="VIP levels and periodic cashback.")
+app.add_typer(seed_app, name="seed", help="Demo data: static casino, bot players, past activity.")
+app.add_typer(bots_app, name="bots", help="Bot players acting through the HTTP API.")
 app.command(help="Check the ledger's invariants; exit code 1 if any fails.")(audit)
 app.command(help="Run seed 003's provider round and print its table with real balances.")(simulate)
 console = Console()

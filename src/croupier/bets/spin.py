@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -51,6 +52,8 @@ class SpinRequest:
     provably_fair: bool = False
     is_seeded: bool = False
     session_key: str | None = None  # the client's x-session-id for the safety engine
+    # The backfill replays history: the safety engine must judge the spin at its own time.
+    at: datetime | None = None
 
     def fingerprint(self) -> dict[str, Any]:
         return {"gameId": self.game_id, "stake": self.stake, "fair": self.provably_fair}
@@ -82,6 +85,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         player_id=request.player_id,
         stake=request.stake,
         session_key=request.session_key,
+        at=request.at,
     )
     currency = await operators.operator_currency(conn, request.operator_id)
     house = await ledger.ensure_account(
@@ -250,6 +254,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         balance_after=bet["cash_after"] + bet["bonus_after"],
         session_key=request.session_key,
         p_loss=game["paytable"].get("math", {}).get("pLoss"),
+        at=request.at,
     )
     # Sweepstakes (seed 000): a balance at or under 1.00 FUN releases the voucher's held bonus.
     await voucher_bonus.after_spin(

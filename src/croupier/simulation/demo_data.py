@@ -24,7 +24,8 @@ OPERATORS = [
     {
         "slug": "playtime-usa",
         "name": "Playtime USA",
-        "currency": "USD",
+        # Sweepstakes play is in FUN coins (seed 000), never in a real currency.
+        "currency": "FUN",
         "timezone": "America/Los_Angeles",
         "mode": "sweepstakes",
         "settings": {},
@@ -72,6 +73,7 @@ JACKPOT_POOLS = [
     # slug, group, name, currency, seed, contribution bp, trigger ppt (per minor unit staked)
     ("mega-usd", "mega", "Mega Jackpot", "USD", 100_000, 50, 200),
     ("mega-eur", "mega", "Mega Jackpot", "EUR", 100_000, 50, 200),
+    ("mega-fun", "mega", "Mega FUN Jackpot", "FUN", 100_000, 50, 200),
 ]
 
 AFFILIATES = [
@@ -80,3 +82,84 @@ AFFILIATES = [
     ("lucky-star", "slotstreamer", "Slot Streamer Co", 3000),
     ("royal-malta", "maltabets", "Malta Bets Portal", 2500),
 ]
+
+# Seed 000's shops of the sweepstakes operator: an agent (the shop's owner) and its cashiers.
+SWEEPSTAKES_OPERATOR = "playtime-usa"
+AGENTS = [
+    # code, name, region, initial float (FUN minor units), cashier count
+    ("vegas-strip", "Vegas Strip Arcade", "NV", 50_000_000, 2),
+    ("sunset-blvd", "Sunset Blvd Games", "CA", 30_000_000, 1),
+]
+
+# Platform-wide VIP ladder: (level, name, xp required, cashback bp, free spins, boost bp).
+VIP_LEVELS = [
+    (0, "Bronze", 0, 0, 0, 0),
+    (1, "Silver", 100_000, 200, 10, 500),
+    (2, "Gold", 1_000_000, 500, 25, 1000),
+    (3, "Platinum", 10_000_000, 800, 50, 1500),
+    (4, "Diamond", 50_000_000, 1200, 100, 2500),
+]
+VIP_FREE_SPIN_GAME = "neon-fruits"
+VIP_FREE_SPIN_VALUE = 50
+
+# Bonus rules per operator (codes are what bots and players type in).
+BONUS_RULES: dict[str, list[dict[str, object]]] = {
+    "lucky-star": [
+        {
+            "code": "WELCOME100",
+            "name": "100% first deposit match",
+            "kind": "deposit_match",
+            "match_bp": 10_000,
+            "max_bonus": 50_000,
+            "min_deposit": 1_000,
+            "wagering_multiplier": 30,
+        },
+        {
+            "code": "FREESPINS20",
+            "name": "20 free spins on Neon Fruits",
+            "kind": "free_spins",
+            "free_spins": 20,
+            "free_spin_game": "neon-fruits",
+            "free_spin_value": 50,
+            "wagering_multiplier": 20,
+        },
+        {
+            "code": "NODEP5",
+            "name": "$5 no-deposit bonus",
+            "kind": "no_deposit",
+            "bonus_amount": 500,
+            "wagering_multiplier": 40,
+            "max_conversion": 5_000,
+        },
+    ],
+    "royal-malta": [
+        {
+            "code": "MALTA50",
+            "name": "50% reload bonus",
+            "kind": "deposit_match",
+            "match_bp": 5_000,
+            "max_bonus": 25_000,
+            "min_deposit": 2_000,
+            "wagering_multiplier": 25,
+        },
+        {
+            "code": "PHARAOH10",
+            "name": "10 free spins on Pharaoh's Gold",
+            "kind": "free_spins",
+            "free_spins": 10,
+            "free_spin_game": "pharaoh-gold",
+            "free_spin_value": 100,
+            "wagering_multiplier": 20,
+        },
+    ],
+    "playtime-usa": [
+        {
+            "code": "FUNSTART",
+            "name": "500 free FUN coins",
+            "kind": "no_deposit",
+            "bonus_amount": 500,
+            "wagering_multiplier": 10,
+            "max_conversion": 2_000,
+        },
+    ],
+}

@@ -2,6 +2,10 @@
 
 Idempotent: every step looks for what it would create first, so a second run changes nothing.
 Everything goes through the domain services, as an operator's own tooling would.
+
+Order matters on a fresh install: operators, then seed 003's provider demo (so its two users
+get player ids 1 and 2 and SLOTS_001 / SLOTS_002 game ids 1 and 2, as that seed's examples
+expect), then everything else.
 """
 
 from __future__ import annotations
@@ -17,22 +21,42 @@ from croupier.db.pool import create_pool, unit_of_work
 from croupier.games import service as games
 from croupier.jackpots import service as jackpots
 from croupier.operators import service as operators
+from croupier.providers.demo_seed import seed_provider_demo
 from croupier.simulation import demo_data as data
+from croupier.simulation import static_extras
 
 Login = tuple[str, str, str, str]
 
 
 async def seed_static(conn: asyncpg.Connection, settings: Settings) -> list[Login]:
+    """Load the demo catalogue; returns the demo logins to print (role, operator, login,
+    password)."""
     logins: list[Login] = [
         ("platform admin", "-", settings.admin_email, "(CROUPIER_ADMIN_PASSWORD)")
     ]
     await operators.ensure_platform_admin(
         conn, settings.admin_email, settings.admin_password.get_secret_value()
     )
+    logins += await _seed_operators(conn)
+    logins += await seed_provider_demo(conn, settings)
+    await _seed_catalogue(conn)
+    await _seed_affiliates(conn)
+    await static_extras.seed_vip_levels(conn)
+    await static_extras.seed_bonus_rules(conn)
+    logins += await static_extras.seed_shops(conn)
+    return logins
+
+
+def operator_admin_email(slug: str) -> str:
+    return f"admin@{slug}.example.com"
+
+
+async def _seed_operators(conn: asyncpg.Connection) -> list[Login]:
+    logins: list[Login] = []
     existing = {row["slug"]: row for row in await operators.list_operators(conn)}
     for spec in data.OPERATORS:
         operator = existing.get(spec["slug"]) or await operators.create_operator(conn, **spec)
-        email = f"admin@{spec['slug']}.example.com"
+        email = operator_admin_email(spec["slug"])
         if not await operators.staff_exists(conn, email):
             await operators.create_staff(
                 conn,
@@ -43,8 +67,6 @@ async def seed_static(conn: asyncpg.Connection, settings: Settings) -> list[Logi
                 display_name=f"{spec['name']} admin",
             )
         logins.append(("operator admin", spec["slug"], email, data.DEMO_PASSWORD))
-    await _seed_catalogue(conn)
-    await _seed_affiliates(conn)
     return logins
 
 

@@ -2,14 +2,14 @@
 bonus rules and grants (BonusTask), VIP levels, level-ups and cashback payouts.
 
 Revision ID: 0006_payments
-Revises: 0004_bets
+Revises: 0005_safety
 Create Date: 2026-11-22
 """
 
 from croupier.db.migration_sql import execute_script
 
 revision = "0006_payments"
-down_revision = "0004_bets"
+down_revision = "0005_safety"
 branch_labels = None
 depends_on = None
 

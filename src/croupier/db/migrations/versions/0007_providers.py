@@ -4,14 +4,14 @@ The two sides share a database but not tables: ``casino_*`` belong to the casino
 to the demo provider, which reach each other only over signed HTTP.
 
 Revision ID: 0007_providers
-Revises: 0004_bets
+Revises: 0006_payments
 Create Date: 2026-11-21
 """
 
 from croupier.db.migration_sql import execute_script
 
 revision = "0007_providers"
-down_revision = "0004_bets"
+down_revision = "0006_payments"
 branch_labels = None
 depends_on = None
 

@@ -7,14 +7,14 @@ cash are ledger accounts (see croupier.vouchers.money); these tables say which v
 and shop each movement belongs to.
 
 Revision ID: 0008_vouchers
-Revises: 0004_bets
+Revises: 0007_providers
 Create Date: 2026-11-23
 """
 
 from croupier.db.migration_sql import execute_script
 
 revision = "0008_vouchers"
-down_revision = "0004_bets"
+down_revision = "0007_providers"
 branch_labels = None
 depends_on = None
 

@@ -5,14 +5,14 @@ Guests keep their device credentials in ``engagement_devices`` rather than on ``
 players table stays the auth domain's and a player may later own several devices.
 
 Revision ID: 0011_engagement
-Revises: 0004_bets
+Revises: 0010_clock
 Create Date: 2026-11-24
 """
 
 from croupier.db.migration_sql import execute_script
 
 revision = "0011_engagement"
-down_revision = "0004_bets"
+down_revision = "0010_clock"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Operator analytics: the event stream, rollups, KPIs, RTP monitoring and the back office."""

@@ -1,0 +1,157 @@
+"""The normalised event stream: committed ledger transfers -> ``ledger_events``.
+
+The tailer reads transfers by ``created_xid`` window ``[cursor, horizon)`` where the horizon is
+the snapshot's xmin: every transaction below it has finished, so a transfer of a transaction
+still in flight can never be skipped (its xid is >= the horizon and it is read next time).
+
+Figures come from the most precise source for each kind of transfer:
+
+* a builtin round (its transfers' reference is a ``bets.round_id``): the bet row, on the round's
+  ``bet`` transfer; the round's other transfers (win, jackpot win, free-spin win) are display-only,
+  so nothing is counted twice;
+* a provider round: ``bet`` stakes the player's debit, ``win`` / ``jackpot_win`` /
+  ``free_spin_win`` pay the credit, ``rollback`` reverses its bet at the bet's time and slice;
+* everything else (deposits, withdrawals, bonuses, adjustments, vouchers) keeps the player's
+  balance changes; the rollups read their meaning from ``type``.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+_UUID = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
+PLAYER_KINDS = ("player_cash", "player_bonus", "player_coins", "bonus_held")
+PROVIDER_WIN_TYPES = ("win", "jackpot_win", "free_spin_win")
+# Internal book moves with no player side: nothing for the back office or the KPIs.
+SKIPPED_TYPES = ("jackpot_contribution", "jackpot_settlement", "agent_float_fund")
+
+_NORMALISE = f"""
+WITH t AS (
+    SELECT t.id, t.operator_id, t.type, t.created_at, t.reference, t.metadata, t.reverses_id
+    FROM ledger_transfers t
+    WHERE t.created_xid >= $1::text::xid8 AND t.created_xid < $2::text::xid8 AND t.status = 'posted'
+      AND t.type <> ALL($3::text[])
+), legs AS (
+    SELECT e.transfer_id,
+           min(a.owner_id) FILTER (WHERE a.kind = ANY($4::text[])) AS player_id,
+           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_cash'), 0)::bigint AS cash,
+           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_bonus'), 0)::bigint AS bonus,
+           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_coins'), 0)::bigint AS coins
+    FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+    WHERE e.transfer_id IN (SELECT id FROM t)
+    GROUP BY e.transfer_id
+), src0 AS (
+    SELECT t.*, l.cash, l.bonus, l.coins, b.id AS bet_id,
+           coalesce(b.player_id, l.player_id) AS player_id,
+           b.game_id AS bet_game, b.stake AS bet_stake, b.stake_cash AS bet_stake_cash,
+           b.stake_bonus + b.stake_free AS bet_stake_bonus, b.win AS bet_win,
+           b.jackpot_win AS bet_jackpot,
+           b.jackpot_contribution AS bet_contribution, b.affiliate_share AS bet_affiliate,
+           b.is_seeded AS bet_seeded,
+           CASE WHEN b.id IS NULL AND t.metadata->>'game_id' ~ '^[0-9]{{1,9}}$'
+                THEN (t.metadata->>'game_id')::int END AS provider_game,
+           -- A provider win belongs to its round's stake level: the round's bets folded
+           -- before, plus those in this batch.
+           sum(CASE WHEN t.type = 'bet' THEN -(l.cash + l.bonus) END)
+               OVER (PARTITION BY t.operator_id, t.reference) AS batch_round_stake
+    FROM t
+    LEFT JOIN legs l ON l.transfer_id = t.id
+    LEFT JOIN bets b ON b.round_id = CASE WHEN t.reference ~ {_UUID} THEN t.reference::uuid END
+    WHERE t.type <> 'rollback'
+), src AS (
+    -- The transfer that paid a builtin round's stake carries the round's figures: 'bet', or
+    -- 'free_spin_bet' when the operator paid it (a free spin).
+    SELECT x.*, x.bet_id IS NOT NULL AND x.type IN ('bet', 'free_spin_bet') AS round_stake
+    FROM src0 x
+), wins AS (
+    SELECT s.id, an_stake_level((coalesce(s.batch_round_stake, 0) + coalesce((
+               SELECT sum(e.stake) FROM ledger_events e
+               WHERE e.operator_id = s.operator_id AND e.round_ref = s.reference
+                 AND e.round_ref IS NOT NULL AND e.type = 'bet'), 0))::bigint) AS level
+    FROM src s
+    WHERE s.provider_game IS NOT NULL AND s.type = ANY($5::text[])
+)
+INSERT INTO ledger_events (
+    transfer_id, operator_id, type, occurred_at, fact_at, player_id, game_id, round_ref,
+    reference, cash_delta, bonus_delta, coins_delta, rounds, stake, stake_cash, stake_bonus,
+    win, jackpot_win, jackpot_contribution, affiliate_share, stake_level, agent_id, cashier_id,
+    region, is_seeded)
+SELECT s.id, s.operator_id, s.type, s.created_at, s.created_at, s.player_id,
+       coalesce(s.bet_game, s.provider_game),
+       CASE WHEN s.provider_game IS NOT NULL THEN s.reference END,
+       s.reference, coalesce(s.cash, 0), coalesce(s.bonus, 0), coalesce(s.coins, 0),
+       CASE WHEN s.round_stake OR (s.type = 'bet' AND s.provider_game IS NOT NULL)
+            THEN 1 ELSE 0 END,
+       CASE WHEN s.bet_id IS NOT NULL THEN CASE WHEN s.round_stake THEN s.bet_stake ELSE 0 END
+            WHEN s.type = 'bet' AND s.provider_game IS NOT NULL THEN -(s.cash + s.bonus)
+            ELSE 0 END,
+       CASE WHEN s.bet_id IS NOT NULL THEN CASE WHEN s.round_stake THEN s.bet_stake_cash ELSE 0 END
+            WHEN s.type = 'bet' AND s.provider_game IS NOT NULL THEN -s.cash ELSE 0 END,
+       CASE WHEN s.bet_id IS NOT NULL THEN CASE WHEN s.round_stake THEN s.bet_stake_bonus ELSE 0 END
+            WHEN s.type = 'bet' AND s.provider_game IS NOT NULL THEN -s.bonus ELSE 0 END,
+       CASE WHEN s.bet_id IS NOT NULL THEN CASE WHEN s.round_stake THEN s.bet_win ELSE 0 END
+            WHEN s.type IN ('win', 'free_spin_win') AND s.provider_game IS NOT NULL
+                THEN s.cash + s.bonus
+            ELSE 0 END,
+       CASE WHEN s.bet_id IS NOT NULL THEN CASE WHEN s.round_stake THEN s.bet_jackpot ELSE 0 END
+            WHEN s.type = 'jackpot_win' AND s.provider_game IS NOT NULL THEN s.cash + s.bonus
+            ELSE 0 END,
+       CASE WHEN s.round_stake THEN s.bet_contribution ELSE 0 END,
+       CASE WHEN s.round_stake THEN s.bet_affiliate ELSE 0 END,
+       CASE WHEN s.bet_id IS NOT NULL THEN an_stake_level(s.bet_stake)
+            WHEN s.type = 'bet' AND s.provider_game IS NOT NULL
+                THEN an_stake_level(-(s.cash + s.bonus))
+            ELSE coalesce(w.level, 0) END,
+       coalesce(p.agent_id, 0), coalesce(p.cashier_id, 0), coalesce(p.region, ''),
+       coalesce(s.bet_seeded, p.is_bot, false)
+FROM src s
+LEFT JOIN wins w ON w.id = s.id
+LEFT JOIN players p ON p.id = s.player_id
+WHERE s.player_id IS NOT NULL OR s.bet_id IS NOT NULL OR s.type LIKE 'voucher%'
+ORDER BY s.id
+"""
+
+# A rollback reverses its bet where the bet was counted: same time, game, level and slice.
+_ROLLBACKS = """
+INSERT INTO ledger_events (
+    transfer_id, operator_id, type, occurred_at, fact_at, player_id, game_id, round_ref,
+    reference, cash_delta, bonus_delta, coins_delta, rounds, stake, stake_cash, stake_bonus,
+    stake_level, agent_id, cashier_id, region, is_seeded)
+SELECT t.id, t.operator_id, t.type, t.created_at, coalesce(b.fact_at, t.created_at),
+       coalesce(b.player_id, l.player_id), b.game_id, b.round_ref, t.reference,
+       coalesce(l.cash, 0), coalesce(l.bonus, 0), 0,
+       CASE WHEN b.id IS NULL THEN 0 ELSE -1 END,
+       CASE WHEN b.id IS NULL THEN 0 ELSE -(coalesce(l.cash, 0) + coalesce(l.bonus, 0)) END,
+       CASE WHEN b.id IS NULL THEN 0 ELSE -coalesce(l.cash, 0) END,
+       CASE WHEN b.id IS NULL THEN 0 ELSE -coalesce(l.bonus, 0) END,
+       coalesce(b.stake_level, 0), coalesce(b.agent_id, 0), coalesce(b.cashier_id, 0),
+       coalesce(b.region, ''), coalesce(b.is_seeded, false)
+FROM ledger_transfers t
+LEFT JOIN LATERAL (
+    SELECT min(a.owner_id) FILTER (WHERE a.kind = ANY($3::text[])) AS player_id,
+           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_cash'), 0)::bigint AS cash,
+           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_bonus'), 0)::bigint AS bonus
+    FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+    WHERE e.transfer_id = t.id) l ON true
+LEFT JOIN ledger_events b ON b.transfer_id = t.reverses_id AND b.type = 'bet'
+WHERE t.created_xid >= $1::text::xid8 AND t.created_xid < $2::text::xid8 AND t.status = 'posted'
+  AND t.type = 'rollback'
+ORDER BY t.id
+"""
+
+
+async def normalise(conn: asyncpg.Connection, lo_xid: str, hi_xid: str) -> tuple[int, int] | None:
+    """Append the events of transfers with created_xid in [lo, hi); returns the id range of the
+    appended events, or None if there were none."""
+    start = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM ledger_events")
+    await conn.execute(
+        _NORMALISE,
+        lo_xid,
+        hi_xid,
+        list(SKIPPED_TYPES),
+        list(PLAYER_KINDS),
+        list(PROVIDER_WIN_TYPES),
+    )
+    await conn.execute(_ROLLBACKS, lo_xid, hi_xid, list(PLAYER_KINDS))
+    end = await conn.fetchval("SELECT max(id) FROM ledger_events WHERE id >= $1", start)
+    return (start, end) if end is not None else None
