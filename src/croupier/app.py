@@ -31,6 +31,7 @@ from croupier.jackpots import endpoints as jackpot_endpoints
 from croupier.jobs import JobRunner, PeriodicJob
 from croupier.kit.observability import RequestContextMiddleware, configure_logging
 from croupier.ledger import endpoints as ledger_endpoints
+from croupier.ledger import service as ledger_service
 from croupier.operators import endpoints as operator_endpoints
 from croupier.operators import service as operator_service
 from croupier.payments import endpoints as payment_endpoints
@@ -84,6 +85,7 @@ def api_router() -> APIRouter:
 def background_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob("voucher_expiry", 300, run_expiry_sweep),
+        PeriodicJob("ledger_rollup", 30, ledger_service.rollup_derived_job),
     ]
 
 

@@ -3,32 +3,15 @@ app.py will do), and helpers that post ledger transfers the way the money domain
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import pytest
-from fastapi import FastAPI
 
 from croupier.analytics import worker
-from croupier.analytics.api_errors import ApiErrorMiddleware
-from croupier.analytics.endpoints import routers
-from croupier.app import create_app
-from croupier.config import Settings
 from croupier.db.pool import unit_of_work
 from croupier.ledger import service as ledger
 from croupier.ledger.service import Leg
 from croupier.wallets import service as wallets
-
-
-@pytest.fixture(scope="session")
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    for router in routers:
-        application.include_router(router, prefix="/api/v1")
-    application.add_middleware(ApiErrorMiddleware)
-    async with application.router.lifespan_context(application):
-        yield application
 
 
 async def fold(pool: asyncpg.Pool) -> int:

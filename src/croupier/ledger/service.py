@@ -327,3 +327,10 @@ async def _call_value(query: Awaitable[Any]) -> Any:
         if error is None:
             raise
         raise error from exc
+
+
+async def rollup_derived_job(pool: asyncpg.Pool) -> int:
+    """The periodic job: fold derived accounts' entries into snapshots in a transaction of its
+    own, so reading a hot account's balance never sums its whole history."""
+    async with pool.acquire() as conn, conn.transaction():
+        return await rollup_derived(conn)
