@@ -1,26 +1,35 @@
-"""The analytics suite: an app with the analytics routes and API-error middleware mounted (what
-app.py will do), and helpers that post ledger transfers the way the money domains do."""
+"""The analytics suite's helpers: folding until caught up, and ledger transfers posted the way
+the money domains post them."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
 
-from croupier.analytics import worker
+from croupier.analytics import rtp_monitor, worker
 from croupier.db.pool import unit_of_work
 from croupier.ledger import service as ledger
 from croupier.ledger.service import Leg
 from croupier.wallets import service as wallets
 
 
-async def fold(pool: asyncpg.Pool) -> int:
-    """Sync game configs and run the tailer until it has caught up."""
-    from croupier.analytics import rtp_monitor
-
+async def fold(pool: asyncpg.Pool) -> None:
+    """Sync game configs, then fold until everything committed so far is folded (by this call
+    or by the app's own analytics loop, whichever holds the lock)."""
     async with pool.acquire() as conn, conn.transaction():
         await rtp_monitor.sync_game_configs(conn)
-    return await worker.run_once(pool)
+    async with pool.acquire() as conn:
+        target = int(await conn.fetchval("SELECT pg_snapshot_xmax(pg_current_snapshot())::text"))
+    for _ in range(400):
+        await worker.run_once(pool)
+        async with pool.acquire() as conn:
+            cursor = await conn.fetchval("SELECT xid_cursor::text FROM an_state WHERE id = 1")
+        if cursor is not None and int(cursor) >= target:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("the analytics tailer did not catch up")
 
 
 async def deposit(

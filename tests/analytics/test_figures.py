@@ -76,7 +76,7 @@ async def test_every_figure_to_the_minor_unit(
     client: httpx.AsyncClient, pool: asyncpg.Pool
 ) -> None:
     h = await make_history(client, pool)
-    assert await fold(pool) > 0
+    await fold(pool)
     expected = await _expected(pool, h)
     headers = h.world.operator_admin.headers
 

@@ -21,7 +21,7 @@ from croupier.config import Settings
 from croupier.ledger import service as ledger
 from croupier.wallets import service as wallets
 from tests import factories
-from tests.analytics.conftest import deposit
+from tests.analytics.conftest import deposit, fold
 from tests.bets.conftest import build_world
 
 
@@ -61,13 +61,14 @@ async def test_a_transaction_in_flight_is_folded_after_it_commits(
         )  # its xid is older than the next deposit's, which commits first
         await deposit(pool, op, other.subject_id, 200, "fast")
         await worker.run_once(pool)
+        await asyncio.sleep(1.5)  # and let the app's own loop try too
         assert await _deposits(pool) == [100]  # the horizon stops below the open transaction
         await tx.commit()
     finally:
         await pool.release(slow)
-    await worker.run_once(pool)
+    await fold(pool)
     assert sorted(await _deposits(pool)) == [100, 200, 300]
-    await worker.run_once(pool)
+    await fold(pool)
     assert len(await _deposits(pool)) == 3  # folded exactly once
 
 
@@ -99,7 +100,7 @@ async def test_a_spin_is_live_within_seconds_for_its_operator_only(
     beta = await factories.create_operator(client, world.admin, "beta")
     beta_admin = await factories.create_operator_admin(client, world.admin, beta["id"], "b@beta.io")
     await factories.fund_player(client, world.operator_admin, world.player.subject_id, 10_000)
-    await worker.run_once(pool)
+    await fold(pool)
 
     stop = asyncio.Event()
     loop = asyncio.create_task(worker.run_forever(pool, stop))

@@ -142,9 +142,12 @@ _PLAYERS_SQL = _players_sql()
 
 
 async def custom_plans(conn: asyncpg.Connection) -> None:
-    """Plan each fold statement for its actual id range: a cached generic plan cannot see that
-    ``id >= $1`` selects only the newest rows, and scans the whole event table instead."""
+    """Plan each fold statement for its actual id range (a cached generic plan cannot see that
+    ``id >= $1`` selects only the newest rows), and keep it on indexes: every fold statement is
+    a key or range lookup by design, and a freshly loaded table's stale statistics (bets "empty")
+    must not turn a lookup per transfer into a scan per transfer."""
     await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+    await conn.execute("SET LOCAL enable_seqscan = off")
 
 
 async def fold_events(conn: asyncpg.Connection, first_id: int, last_id: int) -> None:
