@@ -129,7 +129,7 @@ def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
 
     table = Table(title="Demo logins (POST /api/v1/auth/login)")
     for column in ("role", "operatorSlug", "email / username", "password"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in logins:
         table.add_row(*row)
     console.print(table)

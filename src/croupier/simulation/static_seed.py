@@ -32,7 +32,7 @@ async def seed_static(conn: asyncpg.Connection, settings: Settings) -> list[Logi
     """Load the demo catalogue; returns the demo logins to print (role, operator, login,
     password)."""
     logins: list[Login] = [
-        ("platform admin", "-", settings.admin_email, "(CROUPIER_ADMIN_PASSWORD)")
+        ("platform admin", "-", settings.admin_email, _admin_password_hint(settings))
     ]
     await operators.ensure_platform_admin(
         conn, settings.admin_email, settings.admin_password.get_secret_value()
@@ -159,3 +159,11 @@ async def _load(url: str, settings: Settings) -> list[Login]:
 
 def load_static_demo(url: str, settings: Settings) -> list[Login]:
     return asyncio.run(_load(url, settings))
+
+
+def _admin_password_hint(settings: Settings) -> str:
+    """Show the password only while it is still the published development default."""
+    default = Settings.model_fields["admin_password"].default.get_secret_value()
+    if settings.admin_password.get_secret_value() == default:
+        return default
+    return "(your CROUPIER_ADMIN_PASSWORD)"
