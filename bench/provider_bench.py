@@ -34,7 +34,6 @@ from croupier.ledger.audit import run_audit
 from croupier.operators import service as operators
 from croupier.providers import queries
 from croupier.providers.demo_seed import seed_provider_demo
-from croupier.providers.routers import mount
 from croupier.providers.service.simulate import reset_demo_balance
 from croupier.providers.signature import sign
 
@@ -43,8 +42,8 @@ SECRET = "bench-casino-secret"
 
 
 def app_factory() -> FastAPI:
-    """The platform app with the provider routers, whether or not app.py mounts them yet."""
-    return mount(create_app())
+    """The platform app (it serves /casino and /provider itself)."""
+    return create_app()
 
 
 @contextmanager
