@@ -205,22 +205,18 @@ class TestCookiesAndCsrf:
     async def test_cookie_write_without_csrf_is_refused(self, client: httpx.AsyncClient) -> None:
         await _operator(client)
         player = await factories.register_player(client, "alpha", "lea")
-        cookies = {"croupier_session": player.token}
         client.cookies.clear()
-        read = await client.get("/api/v1/auth/me", cookies=cookies)
+        client.cookies.set("croupier_session", player.token)
+        read = await client.get("/api/v1/auth/me")
         assert read.status_code == 200
-        refused = await client.post("/api/v1/auth/logout", cookies=cookies)
+        refused = await client.post("/api/v1/auth/logout")
         assert refused.status_code == 403
         assert refused.json()["code"] == "CSRF_TOKEN_INVALID"
-        forged = await client.post(
-            "/api/v1/auth/logout", cookies=cookies, headers={"X-CSRF-Token": "guess"}
-        )
+        forged = await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": "guess"})
         assert forged.status_code == 403
-        still_in = await client.get("/api/v1/auth/me", cookies=cookies)
+        still_in = await client.get("/api/v1/auth/me")
         assert still_in.status_code == 200
-        accepted = await client.post(
-            "/api/v1/auth/logout", cookies=cookies, headers={"X-CSRF-Token": player.csrf}
-        )
+        accepted = await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": player.csrf})
         assert accepted.status_code == 204
 
     async def test_login_sets_httponly_secure_cookie(self, client: httpx.AsyncClient) -> None:
