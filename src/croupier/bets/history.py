@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import asyncpg
 
 from croupier.bets import queries
 from croupier.bets.errors import BetNotFoundError
-from croupier.kit.pagination import decode_cursor, encode_cursor
+from croupier.kit.pagination import Page, fetch_page
 from croupier.kit.tenancy import Scope
 
 
@@ -18,19 +20,14 @@ async def list_bets(
     game_id: int | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> tuple[list[asyncpg.Record], str | None]:
-    after = None
-    if cursor:
-        created_at, row_id = decode_cursor(cursor)
-        after = (created_at, int(row_id))
-    rows = await queries.list_bets(
-        conn, scope, player_id=player_id, game_id=game_id, after=after, limit=limit + 1
+) -> Page:
+    return await fetch_page(
+        partial(queries.list_bets, conn, scope),
+        cursor,
+        limit,
+        player_id=player_id,
+        game_id=game_id,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
-    return rows, next_cursor
 
 
 async def get_bet(

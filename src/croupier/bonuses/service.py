@@ -3,6 +3,8 @@ and the grant listings."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import asyncpg
 
 from croupier.bonuses import queries as q
@@ -17,8 +19,7 @@ from croupier.bonuses.lifecycle import (
     on_deposit_reversed,
 )
 from croupier.bonuses.wagering import check_stake, deposit_wagering_remaining, record_wager
-from croupier.kit.errors import InvalidInputError
-from croupier.kit.pagination import decode_cursor, encode_cursor
+from croupier.kit.pagination import fetch_page
 from croupier.kit.tenancy import Scope
 
 __all__ = [
@@ -50,16 +51,6 @@ async def list_grants(
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[asyncpg.Record], str | None]:
-    after = None
-    if cursor:
-        created_at, row_id = decode_cursor(cursor)
-        if not row_id.isdigit():
-            raise InvalidInputError("The cursor is not valid.", field="cursor")
-        after = (created_at, int(row_id))
-    rows = await q.list_grants(
-        conn, scope, player_id=player_id, statuses=statuses, after=after, limit=limit + 1
+    return await fetch_page(
+        partial(q.list_grants, conn, scope), cursor, limit, player_id=player_id, statuses=statuses
     )
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1]["created_at"], rows[-1]["id"])

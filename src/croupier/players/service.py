@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import asyncpg
 
 from croupier.kit.errors import NotFoundError
-from croupier.kit.pagination import decode_cursor, encode_cursor
+from croupier.kit.pagination import Page, fetch_page
 from croupier.kit.tenancy import Scope
 from croupier.players import queries
 
@@ -18,19 +20,10 @@ async def list_players(
     is_bot: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> tuple[list[asyncpg.Record], str | None]:
-    after = None
-    if cursor:
-        created_at, row_id = decode_cursor(cursor)
-        after = (created_at, int(row_id))
-    rows = await queries.list_players(
-        conn, scope, search=search, is_bot=is_bot, after=after, limit=limit + 1
+) -> Page:
+    return await fetch_page(
+        partial(queries.list_players, conn, scope), cursor, limit, search=search, is_bot=is_bot
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
-    return rows, next_cursor
 
 
 async def get_player(conn: asyncpg.Connection, scope: Scope, player_id: int) -> asyncpg.Record:

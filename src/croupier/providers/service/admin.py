@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,32 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import asyncpg
 
 from croupier.kit.errors import ConflictError, InvalidInputError, NotFoundError
-from croupier.kit.pagination import decode_cursor, encode_cursor
+from croupier.kit.pagination import fetch_page
 from croupier.kit.tenancy import Scope
 from croupier.players import service as players
 from croupier.providers import admin_queries, queries
 
-Page = tuple[list[asyncpg.Record], str | None]
-
-
-async def paged(
-    fetch: Callable[..., Awaitable[list[asyncpg.Record]]],
-    cursor: str | None,
-    limit: int,
-    **filters: Any,
-) -> Page:
-    """One page of a newest-first listing and the cursor of the next one."""
-    after = None
-    if cursor:
-        created_at, row_id = decode_cursor(cursor)
-        if not row_id.isdigit():
-            raise InvalidInputError("The cursor is not valid.", field="cursor")
-        after = (created_at, int(row_id))
-    rows = await fetch(after=after, limit=limit + 1, **filters)
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
+# The endpoints page through every listing here the same way.
+paged = fetch_page
 
 
 async def round_detail(
