@@ -169,13 +169,7 @@ async def credit_redemption(
     accounts = await agent_accounts(
         conn, operator_id=operator_id, agent_id=agent_id, currency=currency
     )
-    cash, held = await ledger.ensure_accounts(
-        conn,
-        operator_id=operator_id,
-        owner_id=player_id,
-        kinds=[PLAYER_CASH, BONUS_HELD],
-        currency=currency,
-    )
+    cash, held = await _player_cash_and_held(conn, operator_id, player_id, currency)
     result = await ledger.post(
         conn,
         operator_id=operator_id,
@@ -202,13 +196,7 @@ async def grant_bonus(
     amount: int,
 ) -> int:
     """Credit the held bonus to the player's cash; returns the cash balance after."""
-    cash, held = await ledger.ensure_accounts(
-        conn,
-        operator_id=operator_id,
-        owner_id=player_id,
-        kinds=[PLAYER_CASH, BONUS_HELD],
-        currency=currency,
-    )
+    cash, held = await _player_cash_and_held(conn, operator_id, player_id, currency)
     result = await ledger.post(
         conn,
         operator_id=operator_id,
@@ -336,3 +324,16 @@ async def held_bonus_balance(
         conn, operator_id=operator_id, owner_id=player_id, kinds=[BONUS_HELD], currency=currency
     )
     return found[0].balance if found else 0
+
+
+async def _player_cash_and_held(
+    conn: asyncpg.Connection, operator_id: int, player_id: int, currency: str
+) -> list[ledger.Account]:
+    """The player's cash account and the account holding its vouchers' bonus."""
+    return await ledger.ensure_accounts(
+        conn,
+        operator_id=operator_id,
+        owner_id=player_id,
+        kinds=[PLAYER_CASH, BONUS_HELD],
+        currency=currency,
+    )
