@@ -88,8 +88,11 @@ async def build_world(
     client: httpx.AsyncClient, *, slug: str = "playtime", float_amount: int = 1_000_000
 ) -> World:
     admin = await factories.platform_admin(client)
+    # These tests spin balances down quickly on purpose; the safety engine (tested on its own)
+    # would rightly pause such play, so this operator only lets it act at the maximum score.
+    quiet_safety = {"elevatedAt": 100, "tiltAt": 100, "cooldownScore": 100, "stopScore": 100}
     operator = await factories.create_operator(
-        client, admin, slug, currency="FUN", mode="sweepstakes"
+        client, admin, slug, currency="FUN", mode="sweepstakes", settings={"safety": quiet_safety}
     )
     operator_admin = await factories.create_operator_admin(
         client, admin, operator["id"], f"boss@{slug}.example.com"
