@@ -35,9 +35,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def croupier_stack(workers: int = 2) -> Iterator[Stack]:
+def croupier_stack(workers: int = 2, pg_stats: bool = False) -> Iterator[Stack]:
+    """``pg_stats`` loads pg_stat_statements so a benchmark can say where the server's time goes."""
+    extra = {"shared_preload_libraries": "pg_stat_statements"} if pg_stats else {}
     with scratch_data_dir() as data_dir:
-        server = EmbeddedPostgres(data_dir)
+        server = EmbeddedPostgres(data_dir, extra_settings=extra)
         with server.running() as url:
             upgrade(url)
             port = _free_port()
@@ -113,3 +115,49 @@ def pgbench_tps(url: str, clients: int = 64, seconds: int = 20, scale: int = 10)
     ).stdout
     line = next(line for line in out.splitlines() if line.startswith("tps ="))
     return float(line.split()[2])
+
+
+def reset_statement_stats(url: str) -> None:
+    _psql(
+        url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()"
+    )
+
+
+def print_statement_stats(url: str, once_per_op: str, limit: int = 25) -> None:
+    """The server's busiest statements since the reset, per operation: an operation is counted
+    by the calls of the statement that starts with ``once_per_op`` (it runs once per operation)."""
+    per = int(
+        _psql(
+            url,
+            f"SELECT sum(calls) FROM pg_stat_statements WHERE ltrim(query) LIKE '{once_per_op}%'",
+            "-At",
+        ).strip()
+        or 0
+    )
+    if not per:
+        print(f"no statement starting with {once_per_op!r} ran")
+        return
+    rows = _psql(
+        url,
+        "SELECT calls, round(total_exec_time::numeric, 1), round(mean_exec_time::numeric, 3),"
+        " left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements"
+        " WHERE query NOT LIKE '%pg_stat_statements%'"
+        f" ORDER BY total_exec_time DESC LIMIT {limit}",
+        "-At",
+        "-F",
+        "\t",
+    )
+    print(f"per operation ({per:,} operations):")
+    print(f"{'calls/op':>8} {'ms/op':>7} {'mean ms':>8}  statement (pg_stat_statements)")
+    for line in rows.splitlines():
+        calls, total, mean, query = line.split("\t", 3)
+        print(f"{int(calls) / per:8.2f} {float(total) / per:7.3f} {float(mean):8.3f}  {query}")
+
+
+def _psql(url: str, sql: str, *flags: str) -> str:
+    return subprocess.run(
+        [str(bin_path("psql")), url, "-q", *flags, "-c", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout

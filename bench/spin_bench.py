@@ -13,7 +13,14 @@ import json
 import httpx
 
 from bench.loadgen import encode_request, run_load
-from bench.server import ADMIN_EMAIL, ADMIN_PASSWORD, croupier_stack, pgbench_tps
+from bench.server import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    croupier_stack,
+    pgbench_tps,
+    print_statement_stats,
+    reset_statement_stats,
+)
 
 
 def _setup_players(base: str, count: int) -> tuple[list[str], int]:
@@ -94,9 +101,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--pg-stats", action="store_true", help="print the server's time per statement per spin"
+    )
     args = parser.parse_args()
-    with croupier_stack(workers=args.workers) as stack:
+    with croupier_stack(workers=args.workers, pg_stats=args.pg_stats) as stack:
         tokens, game_id = _setup_players(stack.base, args.clients)
+        if args.pg_stats:
+            reset_statement_stats(stack.url)
         body = json.dumps({"gameId": game_id, "stake": 100}).encode()
 
         def request(client: int, sequence: int) -> bytes:
@@ -108,6 +120,8 @@ def main() -> None:
             return encode_request("POST", "/api/v1/game/spin", headers, body)
 
         result = asyncio.run(run_load("127.0.0.1", stack.port, args.clients, args.seconds, request))
+        if args.pg_stats:
+            print_statement_stats(stack.url, once_per_op="INSERT INTO bets")
         reference = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))
     print(f"spin, {args.clients} players, {args.workers} workers: {result.summary()}")
     print(f"pgbench TPC-B-like, {args.clients} clients: {reference:,.0f} tps")

@@ -107,10 +107,13 @@ async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         )
         if tables:
             await _truncate(conn, [r["t"] for r in tables])
+        from croupier.ledger import service as ledger
         from croupier.operators import service as operators
 
-        # Ids restart with the tables, so operator 1 may have another currency in this test.
+        # Ids restart with the tables, so operator 1 may have another currency in this test,
+        # and account 1 may belong to someone else.
         operators.forget_cached_currencies()
+        ledger.forget_cached_accounts()
         await operators.ensure_platform_admin(conn, settings.admin_email, ADMIN_PASSWORD)
     yield
 

@@ -35,11 +35,28 @@ async def bet_by_key(
     )
 
 
-async def insert_bet(conn: asyncpg.Connection, bet: dict[str, Any]) -> int:
+async def insert_bet(conn: asyncpg.Connection, bet: dict[str, Any]) -> asyncpg.Record:
+    """Log the round and return it as :func:`bet_by_key` would, in one round trip.
+
+    The affiliate's revenue share is taken from the player's affiliate terms as they stand at
+    this moment (a read of the players domain's tables, as the bet views read the games'), on
+    the round's GGR, rounded toward the operator (floor)."""
     columns = list(bet)
     placeholders = ", ".join(f"${i + 1}" for i in range(len(columns)))
-    return await conn.fetchval(
-        f"INSERT INTO bets ({', '.join(columns)}) VALUES ({placeholders}) RETURNING id",
+    ggr = f"${columns.index('ggr') + 1}::bigint"
+    player = f"${columns.index('player_id') + 1}"
+    return await conn.fetchrow(
+        f"""WITH terms AS (
+                SELECT a.id, a.revenue_share_bp FROM players p
+                JOIN affiliates a ON a.id = p.affiliate_id WHERE p.id = {player}
+            ), b AS (
+                INSERT INTO bets ({", ".join(columns)}, affiliate_id, affiliate_share)
+                VALUES ({placeholders}, (SELECT id FROM terms), coalesce(
+                    (SELECT floor({ggr} * revenue_share_bp / 10000.0)::bigint FROM terms), 0))
+                RETURNING *
+            )
+            SELECT {BET_COLUMNS} FROM b JOIN games g ON g.id = b.game_id
+            LEFT JOIN fair_seeds fs ON fs.id = b.fair_seed_id""",
         *bet.values(),
     )
 

@@ -28,7 +28,6 @@ from croupier.ledger import service as ledger
 from croupier.ledger.errors import InsufficientFundsError
 from croupier.ledger.service import Leg
 from croupier.operators import service as operators
-from croupier.players import service as players
 from croupier.realtime import service as realtime
 from croupier.safety import service as safety
 from croupier.safety.engine import SafetyAssessment
@@ -92,23 +91,20 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         conn, operator_id=request.operator_id, kind="house", currency=currency
     )
     round_id = uuid.uuid4()
-    free_spin = await bonuses.take_free_spin(
-        conn, operator_id=request.operator_id, player_id=request.player_id, game_id=game["id"]
-    )
+    entry = await bonuses.open_spin(conn, player_id=request.player_id, game_id=game["id"])
+    free_spin = entry.free_spin
     if free_spin is not None:
         funding = await _fund_free_spin(conn, request, free_spin, house, currency, round_id)
-    else:
-        await bonuses.check_stake(
-            conn,
-            operator_id=request.operator_id,
-            player_id=request.player_id,
-            game_id=game["id"],
-            stake=request.stake,
+        accounts = await wallets.player_accounts(
+            conn, operator_id=request.operator_id, player_id=request.player_id, currency=currency
         )
+    else:
+        entry.check_stake(request.stake)
         funding_or_replay = await _debit_stake(conn, request, house, round_id, fingerprint)
         if isinstance(funding_or_replay, SpinResult):
             return funding_or_replay
         funding = funding_or_replay
+        accounts = funding.accounts
     stake = funding.stake
     if free_spin is not None:
         definition.line_bet(stake)  # the grant's stake value must fit the game's stake rule
@@ -127,9 +123,6 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
 
     pool = await jackpots.pool_for_group(conn, game["jackpot_group"], currency)
     contribution = jackpots.contribution(stake, pool["contribution_bp"]) if pool else 0
-    accounts = await wallets.player_accounts(
-        conn, operator_id=request.operator_id, player_id=request.player_id, currency=currency
-    )
     # A free spin's win is credited by the bonuses domain (it also adds it to wagering).
     legs = [] if free_spin else [Leg(accounts.cash_id, win_cash), Leg(accounts.bonus_id, win_bonus)]
     if contribution:
@@ -141,6 +134,8 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         )
     legs = [leg for leg in legs if leg.amount]
     settle_id = None
+    # The balances after the round: the debit's, then whatever the settlement moved.
+    balances = {accounts.cash_id: funding.cash_after, accounts.bonus_id: funding.bonus_after}
     if legs:
         legs.append(Leg(house, -sum(leg.amount for leg in legs)))
         settled = await ledger.post(
@@ -153,6 +148,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
             reference=str(round_id),
         )
         settle_id = str(settled.transfer_id)
+        balances.update(settled.balances)
 
     jackpot_win = None
     if free_spin is not None and win:
@@ -186,16 +182,19 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
             stake_cash=funding.cash,
             stake_bonus=funding.bonus,
             round_ref=str(round_id),
+            active_grants=entry.has_active_grants,
         )
         xp = await vip.award_wager_xp(
             conn, operator_id=request.operator_id, player_id=request.player_id, stake=stake
         )
-    affiliate_id, share_bp = await players.affiliate_terms(conn, request.player_id)
+    if free_spin is not None or jackpot_win is not None or funding.cash_after is None:
+        # Money moved outside the two transfers above (or was not reported): read it back.
+        now = await wallets.get_balances(
+            conn, operator_id=request.operator_id, player_id=request.player_id
+        )
+        balances = {accounts.cash_id: now.cash, accounts.bonus_id: now.bonus}
     ggr = stake - win - jackpot_amount
-    balances = await wallets.get_balances(
-        conn, operator_id=request.operator_id, player_id=request.player_id
-    )
-    bet_id = await queries.insert_bet(
+    bet = await queries.insert_bet(
         conn,
         {
             "operator_id": request.operator_id,
@@ -216,27 +215,21 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
             "jackpot_contribution": contribution,
             "jackpot_win": jackpot_amount,
             "ggr": ggr,
-            "affiliate_id": affiliate_id,
-            # Revenue share on this bet's GGR, rounded toward the operator (floor).
-            "affiliate_share": ggr * share_bp // 10_000 if affiliate_id else 0,
             "xp_gained": xp,
             "outcome": outcome.to_json(),
             "rng": "fair" if seed else "csprng",
             "fair_seed_id": seed.seed_id if seed else None,
             "client_seed": seed.client_seed if seed else None,
             "nonce": seed.nonce if seed else None,
-            "cash_after": balances.cash,
-            "bonus_after": balances.bonus,
+            "cash_after": balances[accounts.cash_id],
+            "bonus_after": balances[accounts.bonus_id],
             "debit_transfer_id": funding.transfer_id,
             "settle_transfer_id": settle_id,
             "is_seeded": request.is_seeded,
         },
     )
     if jackpot_win is not None:
-        await jackpots.attach_bet(conn, jackpot_win, bet_id)
-    bet = await queries.bet_by_key(
-        conn, request.operator_id, request.player_id, request.idempotency_key
-    )
+        await jackpots.attach_bet(conn, jackpot_win, bet["id"])
     await realtime.publish(
         conn,
         audience=realtime.player_audience(request.player_id),
@@ -273,6 +266,9 @@ class _Funding:
     bonus: int
     free: int
     transfer_id: str
+    accounts: wallets.PlayerAccounts | None = None
+    cash_after: int | None = None  # the wallet as the stake's debit left it
+    bonus_after: int | None = None
 
 
 async def _debit_stake(
@@ -312,6 +308,9 @@ async def _debit_stake(
         bonus=debit.bonus_part,
         free=0,
         transfer_id=str(debit.result.transfer_id),
+        accounts=debit.accounts,
+        cash_after=debit.balances.cash,
+        bonus_after=debit.balances.bonus,
     )
 
 

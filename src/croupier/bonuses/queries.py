@@ -227,6 +227,29 @@ async def take_free_spin(
     )
 
 
+async def open_spin(conn: asyncpg.Connection, player_id: int, game_id: int) -> asyncpg.Record:
+    """take_free_spin and max_bet in one statement, plus how many grants are active. The
+    counts read the snapshot from before the take, which changes no status or cap."""
+    return await conn.fetchrow(
+        """WITH taken AS (
+               UPDATE bonus_grants SET free_spins_left = free_spins_left - 1
+               WHERE id = (SELECT id FROM bonus_grants
+                           WHERE player_id = $1 AND status = 'active' AND free_spin_game_id = $2
+                             AND free_spins_left > 0 AND expires_at > now()
+                           FOR UPDATE)
+                 AND free_spins_left > 0
+               RETURNING id, free_spin_value
+           )
+           SELECT (SELECT id FROM taken) AS free_grant_id,
+                  (SELECT free_spin_value FROM taken) AS free_spin_value,
+                  min(max_bet) AS max_bet, count(*) AS active_grants
+           FROM bonus_grants
+           WHERE player_id = $1 AND status = 'active' AND expires_at > now()""",
+        player_id,
+        game_id,
+    )
+
+
 async def add_free_spin_win(
     conn: asyncpg.Connection, grant_id: int, win: int
 ) -> asyncpg.Record | None:

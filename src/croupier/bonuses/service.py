@@ -18,12 +18,14 @@ from croupier.bonuses.lifecycle import (
     on_deposit_completed,
     on_deposit_reversed,
 )
+from croupier.bonuses.spin_entry import SpinBonuses, open_spin
 from croupier.bonuses.wagering import check_stake, deposit_wagering_remaining, record_wager
 from croupier.kit.pagination import fetch_page
 from croupier.kit.tenancy import Scope
 
 __all__ = [
     "FreeSpin",
+    "SpinBonuses",
     "check_stake",
     "deposit_rule_for_code",
     "deposit_wagering_remaining",
@@ -34,6 +36,7 @@ __all__ = [
     "list_grants",
     "on_deposit_completed",
     "on_deposit_reversed",
+    "open_spin",
     "record_wager",
     "settle_free_spin",
     "take_free_spin",

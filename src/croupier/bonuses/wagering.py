@@ -33,12 +33,15 @@ async def record_wager(
     stake_cash: int,
     stake_bonus: int,
     round_ref: str,
+    active_grants: bool = True,
 ) -> None:
     """Count a settled stake toward every live requirement (weighted by the game); complete the
     ones it meets (a money grant converts to cash). Call it after the round's win is credited:
-    a grant whose bonus money is all spent is closed as lost, and the win may refill it."""
+    a grant whose bonus money is all spent is closed as lost, and the win may refill it.
+    ``active_grants=False`` (the spin read none at its start) skips the queries: with no
+    active grant there is nothing to count toward or close."""
     stake = stake_cash + stake_bonus
-    if stake <= 0:
+    if stake <= 0 or not active_grants:
         return
     for touched in await q.add_wagering(conn, player_id, game_key, stake):
         met = touched["wagering_progress"] >= touched["wagering_required"]

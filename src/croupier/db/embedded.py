@@ -89,6 +89,8 @@ SERVER_SETTINGS: dict[str, str] = {
     "cluster_name": "croupier",
 }
 
+_PINNED = frozenset({"fsync", "synchronous_commit", "full_page_writes"})
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -169,7 +171,7 @@ class EmbeddedPostgres:
 
     bin_path = staticmethod(bin_path)
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, extra_settings: dict[str, str] | None = None) -> None:
         # Absolute: the path ends up in the socket directory's name and in pg_ctl arguments.
         self.data_dir = Path(data_dir).resolve()
         self.pgdata = self.data_dir / "pgdata"
@@ -178,6 +180,10 @@ class EmbeddedPostgres:
         self._secret_file = self.data_dir / "pg.secret"
         self._lock_file = self.data_dir / "pg.lock"
         self._child: subprocess.Popen[bytes] | None = None  # set only while we own the server
+        # Benchmarks add profiling (e.g. pg_stat_statements); durability settings stay pinned.
+        self._extra_settings = dict(extra_settings or {})
+        if pinned := _PINNED & self._extra_settings.keys():
+            raise ValueError(f"durability settings cannot be overridden: {sorted(pinned)}")
 
     def start_child(self) -> str:
         """Run the server as a child of this process and return its URL.
@@ -306,6 +312,7 @@ class EmbeddedPostgres:
         _give(self.log_file, account)
         settings = {
             **SERVER_SETTINGS,
+            **self._extra_settings,
             "port": str(port),
             "unix_socket_directories": str(_socket_dir(self.data_dir, account)),
         }

@@ -55,9 +55,15 @@ async def debit(
     to_account_id: int,
     reference: str | None,
     metadata: dict[str, Any] | None,
+    read_ids: Sequence[int],
 ) -> asyncpg.Record:
+    # ``before``: [id, balance, reserved] of the wallet's accounts as this statement's snapshot
+    # sees them, i.e. before the debit (the function's own changes are not visible to it).
     return await conn.fetchrow(
-        f"SELECT {_RESULT} FROM ledger_debit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)",
+        f"""SELECT {_RESULT},
+                   (SELECT array_agg(ARRAY[a.id, a.balance, a.reserved]) FROM ledger_accounts a
+                     WHERE a.id = ANY ($11::bigint[])) AS before
+            FROM ledger_debit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)""",
         operator_id,
         type,
         key,
@@ -68,6 +74,7 @@ async def debit(
         to_account_id,
         reference,
         metadata,
+        list(read_ids),
     )
 
 
@@ -121,6 +128,12 @@ async def resolve_hold(
     )
 
 
+# ``settled``: the row was committed by an earlier transaction, so its id may be remembered.
+# Rows created by this statement are invisible to its own snapshot (hence the LEFT JOIN), and
+# rows this transaction created earlier carry its start time.
+_SETTLED = "coalesce(a.created_at <> transaction_timestamp(), false) AS settled"
+
+
 async def ensure_account(
     conn: asyncpg.Connection,
     *,
@@ -129,9 +142,11 @@ async def ensure_account(
     currency: str,
     owner_id: int,
     shard: int,
-) -> int:
-    return await conn.fetchval(
-        "SELECT ledger_ensure_account($1, $2, $3, $4, $5)",
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"""SELECT e.id, {_SETTLED}
+            FROM ledger_ensure_account($1, $2, $3, $4, $5) AS e(id)
+            LEFT JOIN ledger_accounts a ON a.id = e.id""",
         operator_id,
         currency,
         kind,
@@ -151,8 +166,11 @@ async def ensure_accounts(
 ) -> list[asyncpg.Record]:
     """Ensure one account per kind; the currency is given, or that of account ``currency_of``."""
     return await conn.fetch(
-        """SELECT id, kind, currency, balance, reserved FROM ledger_ensure_accounts(
-               $1, coalesce($2, (SELECT currency FROM ledger_accounts WHERE id = $3)), $4, $5)""",
+        f"""SELECT e.id, e.kind, e.currency, e.balance, e.reserved, {_SETTLED}
+            FROM ledger_ensure_accounts(
+                $1, coalesce($2, (SELECT currency FROM ledger_accounts WHERE id = $3)), $4, $5
+            ) AS e
+            LEFT JOIN ledger_accounts a ON a.id = e.id""",
         operator_id,
         currency,
         currency_of,

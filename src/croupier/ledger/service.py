@@ -17,7 +17,7 @@ import asyncpg
 
 from croupier.kit.errors import NotFoundError
 from croupier.kit.hashing import request_hash
-from croupier.ledger import queries
+from croupier.ledger import account_cache, queries
 from croupier.ledger.errors import translate
 
 PLAYER_CASH = "player_cash"
@@ -32,6 +32,15 @@ class Leg:
 
 
 @dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    kind: str
+    currency: str
+    balance: int
+    reserved: int
+
+
+@dataclass(frozen=True, slots=True)
 class TransferResult:
     transfer_id: int
     status: str  # posted | rejected | pending | voided
@@ -40,6 +49,8 @@ class TransferResult:
     replayed: bool
     created_at: datetime
     amounts: dict[int, int] = field(default_factory=dict)  # cached account id -> amount moved
+    # post_debit's ``read`` accounts as they were before it: id -> (balance, reserved).
+    before: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def posted(self) -> bool:
@@ -48,15 +59,6 @@ class TransferResult:
     @property
     def rejected(self) -> bool:
         return self.status == "rejected"
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    id: int
-    kind: str
-    currency: str
-    balance: int
-    reserved: int
 
 
 def _digest(operation: str, **parts: Any) -> bytes:
@@ -116,9 +118,12 @@ async def post_debit(
     to_account_id: int,
     reference: str | None = None,
     metadata: dict[str, Any] | None = None,
+    read: Sequence[int] = (),
 ) -> TransferResult:
     """Debit ``amount`` from the cash account first, then the bonus account (if given), into
-    ``to_account_id``; the split is decided under the rows' locks and read from ``amounts``."""
+    ``to_account_id``; the split is decided under the rows' locks and read from ``amounts``.
+    The accounts in ``read`` come back in ``before`` as they were just before the debit (in
+    the same round trip), for the balances the debit does not report."""
     digest = _digest(
         "debit",
         type=type,
@@ -141,6 +146,7 @@ async def post_debit(
             to_account_id=to_account_id,
             reference=reference,
             metadata=metadata,
+            read_ids=read,
         )
     )
 
@@ -240,7 +246,11 @@ async def ensure_account(
 ) -> int:
     """The id of the account, created on first use. Hot shared kinds (house, jackpot...) are
     derived accounts that take no row lock, so one shard is enough."""
-    return await _call_value(
+    key = (operator_id, owner_id, kind, currency, shard)
+    cached = account_cache.get(key)
+    if cached is not None:
+        return cached
+    row = await _call_value(
         queries.ensure_account(
             conn,
             operator_id=operator_id,
@@ -250,6 +260,9 @@ async def ensure_account(
             shard=shard,
         )
     )
+    if row["settled"]:
+        account_cache.remember(key, row["id"])
+    return row["id"]
 
 
 async def ensure_accounts(
@@ -262,7 +275,7 @@ async def ensure_accounts(
     currency_of: int | None = None,
 ) -> list[Account]:
     """One account per kind for this owner, in ``kinds`` order, created on first use; in
-    ``currency``, or in the currency of account ``currency_of``."""
+    ``currency``, or in the currency of account ``currency_of``. Always reads the balances."""
     rows = await _call_value(
         queries.ensure_accounts(
             conn,
@@ -273,7 +286,48 @@ async def ensure_accounts(
             currency_of=currency_of,
         )
     )
-    return [Account(**dict(row)) for row in rows]
+    for row in rows:
+        if row["settled"]:
+            key = (operator_id, owner_id, row["kind"], row["currency"], 0)
+            account_cache.remember(key, row["id"])
+    return [
+        Account(row["id"], row["kind"], row["currency"], row["balance"], row["reserved"])
+        for row in rows
+    ]
+
+
+async def account_ids(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: int,
+    owner_id: int,
+    kinds: Sequence[str],
+    currency: str | None = None,
+    currency_of: int | None = None,
+) -> tuple[list[int], str]:
+    """Like :func:`ensure_accounts` but only the ids (in ``kinds`` order) and their currency:
+    no query once this process knows them."""
+    known_currency = currency or (
+        account_cache.currency_of(currency_of) if currency_of is not None else None
+    )
+    if known_currency is not None:
+        ids = [account_cache.get((operator_id, owner_id, k, known_currency, 0)) for k in kinds]
+        if None not in ids:
+            return ids, known_currency  # type: ignore[return-value]
+    accounts = await ensure_accounts(
+        conn,
+        operator_id=operator_id,
+        owner_id=owner_id,
+        kinds=kinds,
+        currency=currency,
+        currency_of=currency_of,
+    )
+    return [account.id for account in accounts], accounts[0].currency
+
+
+def forget_cached_accounts() -> None:
+    """For a database emptied under a running process (the test suite does, between tests)."""
+    account_cache.forget_all()
 
 
 async def find_accounts(
@@ -308,6 +362,7 @@ async def rollup_derived(conn: asyncpg.Connection) -> int:
 async def _call(query: Awaitable[asyncpg.Record]) -> TransferResult:
     row = await _call_value(query)
     balances = dict(zip(row["account_ids"], row["balances"], strict=True))
+    before = row.get("before") or ()
     return TransferResult(
         transfer_id=row["transfer_id"],
         status=row["status"],
@@ -316,6 +371,7 @@ async def _call(query: Awaitable[asyncpg.Record]) -> TransferResult:
         replayed=row["replayed"],
         created_at=row["created_at"],
         amounts=dict(zip(row["account_ids"], row["amounts"], strict=False)),
+        before={account_id: (balance, reserved) for account_id, balance, reserved in before},
     )
 
 

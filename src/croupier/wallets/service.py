@@ -50,16 +50,16 @@ class DebitResult:
     cash_part: int
     bonus_part: int
     balances: WalletBalances  # as of the debit
+    accounts: PlayerAccounts
 
 
 async def player_accounts(
     conn: asyncpg.Connection, *, operator_id: int, player_id: int, currency: str
 ) -> PlayerAccounts:
-    accounts = await ledger.ensure_accounts(
+    (cash, bonus, coins), _ = await ledger.account_ids(
         conn, operator_id=operator_id, owner_id=player_id, kinds=PLAYER_KINDS, currency=currency
     )
-    cash, bonus, coins = accounts
-    return PlayerAccounts(cash.id, bonus.id, coins.id)
+    return PlayerAccounts(cash, bonus, coins)
 
 
 async def get_balances(
@@ -99,7 +99,7 @@ async def debit(
     """Take ``amount`` from the player, cash first and then bonus, in ONE transfer to
     ``to_account_id`` (in that account's currency). Short of funds the result is ``rejected``
     (stored and replayed on retry); :func:`raise_if_rejected` turns that into a 402."""
-    cash, bonus, coins = await ledger.ensure_accounts(
+    (cash, bonus, coins), currency = await ledger.account_ids(
         conn,
         operator_id=operator_id,
         owner_id=player_id,
@@ -112,28 +112,31 @@ async def debit(
         type=type,
         idempotency_key=idempotency_key,
         request={"player": player_id, **request},
-        cash_account_id=cash.id,
-        bonus_account_id=bonus.id if use_bonus else None,
+        cash_account_id=cash,
+        bonus_account_id=bonus if use_bonus else None,
         amount=amount,
         to_account_id=to_account_id,
         reference=reference,
         metadata=metadata,
+        read=(cash, bonus, coins),
     )
-    # Cash and bonus come from the debit itself; coins and reserved, which the debit does not
-    # change, from the read just before it.
+    # Cash and bonus come from the debit itself where it moved them; the rest (and reserved,
+    # which a debit never changes) from the same statement's read just before it.
+    before = result.before
     balances = WalletBalances(
-        currency=cash.currency,
-        cash=result.balances.get(cash.id, cash.balance),
-        bonus=result.balances.get(bonus.id, bonus.balance),
-        coins=coins.balance,
-        reserved=cash.reserved,
+        currency=currency,
+        cash=result.balances.get(cash, before[cash][0]),
+        bonus=result.balances.get(bonus, before[bonus][0]),
+        coins=before[coins][0],
+        reserved=before[cash][1],
     )
     posted = result.posted
     return DebitResult(
         result=result,
-        cash_part=-result.amounts.get(cash.id, 0) if posted else 0,
-        bonus_part=-result.amounts.get(bonus.id, 0) if posted else 0,
+        cash_part=-result.amounts.get(cash, 0) if posted else 0,
+        bonus_part=-result.amounts.get(bonus, 0) if posted else 0,
         balances=balances,
+        accounts=PlayerAccounts(cash, bonus, coins),
     )
 
 

@@ -19,7 +19,9 @@ CSRF_COOKIE = "croupier_csrf"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain ``def``
+# dependency in a worker thread, a thread hop per request on the hot path.
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
