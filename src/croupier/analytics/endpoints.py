@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
-from croupier.analytics import backoffice, games_report, ops_report, reports
+from croupier.analytics import backoffice, games_report, ops_report, reports, rtp_report
 from croupier.analytics import backoffice_schemas as b
 from croupier.analytics import schemas as s
 from croupier.analytics.params import DEFAULT_TIMEZONE, Filters, parse_window
+from croupier.analytics.rtp_schemas import GameRtpOut
 from croupier.auth.principal import Principal, Role
 from croupier.web.deps import OperatorStaff, Uow
 
@@ -89,6 +90,16 @@ async def games(ask: AskDep, uow: Uow) -> dict:
     """Per game and stake level: figures, observed vs expected RTP and the monitoring status
     (OK / WARN / ALERT / INSUFFICIENT_VOLUME over the trailing 30 days); per provider."""
     return await games_report.games(uow.conn, await ask.prepare(uow))
+
+
+@analytics.get("/games/{game_id}/rtp", response_model=GameRtpOut)
+async def game_rtp(
+    ask: AskDep, uow: Uow, game_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> dict:
+    """One game's RTP monitoring over the trailing 30 days, per slice (game version x stake
+    level x channel, per stake level and the aggregate): the full and capped z-tests, the
+    large-win Poisson count and the CUSUM drift, with the thresholds used."""
+    return await rtp_report.game_rtp(uow.conn, await ask.prepare(uow), game_id)
 
 
 @analytics.get("/ops", response_model=s.OpsOut)

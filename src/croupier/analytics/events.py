@@ -13,15 +13,25 @@ Figures come from the most precise source for each kind of transfer:
   ``free_spin_win`` pay the credit, ``rollback`` reverses its bet at the bet's time and slice;
 * everything else (deposits, withdrawals, bonuses, adjustments, vouchers) keeps the player's
   balance changes; the rollups read their meaning from ``type``.
+
+RTP monitoring slices every round by game version and channel and needs, per round, the win
+capped at C x stake and whether the win reached C x stake (jackpots excluded, like the observed
+RTP). A builtin round has its stake and win on one bet row. A provider round may pay in several
+transfers: each win adds min(prior + w, cap) - min(prior, cap) of capped win, where prior is the
+round's earlier wins (folded before, or earlier in this batch) and cap is C x the round's stake,
+and counts the large win on the transfer that reaches the cap, so the sums are exact per round.
 """
 
 from __future__ import annotations
 
 import asyncpg
 
+from croupier.games.engine import CAP_MULTIPLE
+
 _UUID = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
 PLAYER_KINDS = ("player_cash", "player_bonus", "player_coins", "bonus_held")
 PROVIDER_WIN_TYPES = ("win", "jackpot_win", "free_spin_win")
+CAPPED_WIN_TYPES = ("win", "free_spin_win")  # the round's win; jackpots are monitored apart
 # Internal book moves with no player side: nothing for the back office or the KPIs.
 SKIPPED_TYPES = ("jackpot_contribution", "jackpot_settlement", "agent_float_fund")
 
@@ -47,13 +57,16 @@ WITH t AS (
            b.stake_bonus + b.stake_free AS bet_stake_bonus, b.win AS bet_win,
            b.jackpot_win AS bet_jackpot,
            b.jackpot_contribution AS bet_contribution, b.affiliate_share AS bet_affiliate,
-           b.is_seeded AS bet_seeded,
+           b.is_seeded AS bet_seeded, b.game_version AS bet_version, b.channel AS bet_channel,
            CASE WHEN b.id IS NULL AND t.metadata->>'game_id' ~ '^[0-9]{{1,9}}$'
                 THEN (t.metadata->>'game_id')::int END AS provider_game,
            -- A provider win belongs to its round's stake level: the round's bets folded
            -- before, plus those in this batch.
            sum(CASE WHEN t.type = 'bet' THEN -(l.cash + l.bonus) END)
-               OVER (PARTITION BY t.operator_id, t.reference) AS batch_round_stake
+               OVER (PARTITION BY t.operator_id, t.reference) AS batch_round_stake,
+           sum(CASE WHEN t.type = ANY($6::text[]) THEN l.cash + l.bonus END)
+               OVER (PARTITION BY t.operator_id, t.reference ORDER BY t.id
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS batch_prior_win
     FROM t
     LEFT JOIN legs l ON l.transfer_id = t.id
     LEFT JOIN bets b ON b.round_id = CASE WHEN t.reference ~ {_UUID} THEN t.reference::uuid END
@@ -63,19 +76,30 @@ WITH t AS (
     -- 'free_spin_bet' when the operator paid it (a free spin).
     SELECT x.*, x.bet_id IS NOT NULL AND x.type IN ('bet', 'free_spin_bet') AS round_stake
     FROM src0 x
-), wins AS (
-    SELECT s.id, an_stake_level((coalesce(s.batch_round_stake, 0) + coalesce((
-               SELECT sum(e.stake) FROM ledger_events e
-               WHERE e.operator_id = s.operator_id AND e.round_ref = s.reference
-                 AND e.round_ref IS NOT NULL AND e.type = 'bet'), 0))::bigint) AS level
-    FROM src s
+), rounds AS (
+    SELECT s.id, r.stake, $7::bigint * r.stake AS cap,
+           coalesce(s.batch_prior_win, 0) + r.prior_win AS prior_win,
+           CASE WHEN s.type = ANY($6::text[]) THEN s.cash + s.bonus ELSE 0 END AS win
+    FROM src s CROSS JOIN LATERAL (
+        SELECT coalesce(s.batch_round_stake, 0)
+                   + coalesce(sum(e.stake) FILTER (WHERE e.type = 'bet'), 0) AS stake,
+               coalesce(sum(e.win) FILTER (WHERE e.type = ANY($6::text[])), 0) AS prior_win
+        FROM ledger_events e
+        WHERE e.operator_id = s.operator_id AND e.round_ref = s.reference
+          AND e.round_ref IS NOT NULL) r
     WHERE s.provider_game IS NOT NULL AND s.type = ANY($5::text[])
+), wins AS (
+    SELECT id, an_stake_level(stake::bigint) AS level,
+           least(prior_win + win, cap) - least(prior_win, cap) AS capped_win,
+           CASE WHEN cap > 0 AND prior_win < cap AND prior_win + win >= cap
+                THEN 1 ELSE 0 END AS large_wins
+    FROM rounds
 )
 INSERT INTO ledger_events (
     transfer_id, operator_id, type, occurred_at, fact_at, player_id, game_id, round_ref,
     reference, cash_delta, bonus_delta, coins_delta, rounds, stake, stake_cash, stake_bonus,
     win, jackpot_win, jackpot_contribution, affiliate_share, stake_level, agent_id, cashier_id,
-    region, is_seeded)
+    region, is_seeded, game_version, channel, capped_win, large_wins)
 SELECT s.id, s.operator_id, s.type, s.created_at, s.created_at, s.player_id,
        coalesce(s.bet_game, s.provider_game),
        CASE WHEN s.provider_game IS NOT NULL THEN s.reference END,
@@ -103,9 +127,18 @@ SELECT s.id, s.operator_id, s.type, s.created_at, s.created_at, s.player_id,
                 THEN an_stake_level(-(s.cash + s.bonus))
             ELSE coalesce(w.level, 0) END,
        coalesce(p.agent_id, 0), coalesce(p.cashier_id, 0), coalesce(p.region, ''),
-       coalesce(s.bet_seeded, p.is_bot, false)
+       coalesce(s.bet_seeded, p.is_bot, false),
+       -- Until the spin path records its bet's version, the catalogue's at fold time stands in.
+       coalesce(s.bet_version, g.version, 0),
+       CASE WHEN s.bet_id IS NOT NULL THEN s.bet_channel
+            WHEN s.provider_game IS NOT NULL THEN 'provider' ELSE '' END,
+       CASE WHEN s.round_stake THEN least(s.bet_win, $7::bigint * s.bet_stake)
+            ELSE coalesce(w.capped_win, 0) END,
+       CASE WHEN s.round_stake THEN (s.bet_win >= $7::bigint * s.bet_stake)::int
+            ELSE coalesce(w.large_wins, 0) END
 FROM src s
 LEFT JOIN wins w ON w.id = s.id
+LEFT JOIN games g ON g.id = coalesce(s.bet_game, s.provider_game)
 LEFT JOIN players p ON p.id = s.player_id
 WHERE s.player_id IS NOT NULL OR s.bet_id IS NOT NULL OR s.type LIKE 'voucher%'
 ORDER BY s.id
@@ -116,7 +149,7 @@ _ROLLBACKS = """
 INSERT INTO ledger_events (
     transfer_id, operator_id, type, occurred_at, fact_at, player_id, game_id, round_ref,
     reference, cash_delta, bonus_delta, coins_delta, rounds, stake, stake_cash, stake_bonus,
-    stake_level, agent_id, cashier_id, region, is_seeded)
+    stake_level, agent_id, cashier_id, region, is_seeded, game_version, channel)
 SELECT t.id, t.operator_id, t.type, t.created_at, coalesce(b.fact_at, t.created_at),
        coalesce(b.player_id, l.player_id), b.game_id, b.round_ref, t.reference,
        coalesce(l.cash, 0), coalesce(l.bonus, 0), 0,
@@ -125,7 +158,8 @@ SELECT t.id, t.operator_id, t.type, t.created_at, coalesce(b.fact_at, t.created_
        CASE WHEN b.id IS NULL THEN 0 ELSE -coalesce(l.cash, 0) END,
        CASE WHEN b.id IS NULL THEN 0 ELSE -coalesce(l.bonus, 0) END,
        coalesce(b.stake_level, 0), coalesce(b.agent_id, 0), coalesce(b.cashier_id, 0),
-       coalesce(b.region, ''), coalesce(b.is_seeded, false)
+       coalesce(b.region, ''), coalesce(b.is_seeded, false), coalesce(b.game_version, 0),
+       coalesce(b.channel, '')
 FROM ledger_transfers t
 LEFT JOIN LATERAL (
     SELECT min(a.owner_id) FILTER (WHERE a.kind = ANY($3::text[])) AS player_id,
@@ -151,6 +185,8 @@ async def normalise(conn: asyncpg.Connection, lo_xid: str, hi_xid: str) -> tuple
         list(SKIPPED_TYPES),
         list(PLAYER_KINDS),
         list(PROVIDER_WIN_TYPES),
+        list(CAPPED_WIN_TYPES),
+        CAP_MULTIPLE,
     )
     await conn.execute(_ROLLBACKS, lo_xid, hi_xid, list(PLAYER_KINDS))
     end = await conn.fetchval("SELECT max(id) FROM ledger_events WHERE id >= $1", start)

@@ -1,95 +1,16 @@
 """Game performance and RTP: per game and stake level, observed against expected RTP with the
-monitoring status of rtp_monitor, per provider, per player, and the seed 001/002 RTP views."""
+monitoring status (rtp_slices), per provider, per player, and the seed 001/002 RTP views."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
 
-from croupier.analytics import kpis, queries, rtp_monitor
-from croupier.analytics.buckets import Ranges, split
+from croupier.analytics import kpis, queries, rtp_monitor, rtp_report, rtp_slices
 from croupier.analytics.kpis import Sums
 from croupier.analytics.reports import Request, bucket_sums
 from croupier.kit.errors import NotFoundError
-
-
-def stake_band(level: int) -> str:
-    """The label of an an_stake_level band (1-2-5 series, minor units)."""
-    if level <= 0:
-        return "none"
-    lower = (1, 2, 5)[(level - 1) % 3] * 10 ** ((level - 1) // 3)
-    upper = (2, 5, 10)[(level - 1) % 3] * 10 ** ((level - 1) // 3) - 1
-    return f"{lower}-{upper}"
-
-
-def _monitor_ranges(request: Request) -> Ranges:
-    """Trailing 30-day windows ending at the report's end, 1 and 2 days earlier (index 0-2)."""
-    ranges = Ranges([], [], [], [])
-    for days_back in range(rtp_monitor.CONSECUTIVE_WARN_DAYS):
-        end = request.window.end - timedelta(days=days_back)
-        for grain, lo, hi in split(end - timedelta(days=rtp_monitor.WINDOW_DAYS), end):
-            ranges.grains.append(grain)
-            ranges.los.append(lo)
-            ranges.his.append(hi)
-            ranges.buckets.append(days_back)
-    return ranges
-
-
-def _stats(sums: Sums) -> rtp_monitor.SliceStats:
-    return rtp_monitor.SliceStats(sums.rounds, sums.stake, sums.stake_sq, sums.win)
-
-
-def _assessment(a: rtp_monitor.Assessment) -> dict[str, Any]:
-    return {
-        "status": a.status,
-        "z": round(a.z, 4) if a.z is not None else None,
-        "n_eff": round(a.n_eff, 1),
-        "required_n_eff": a.required_n_eff,
-        "observed_rtp": kpis.ratio(a.observed_rtp, 1) if a.observed_rtp is not None else None,
-    }
-
-
-async def _monitor(
-    conn: asyncpg.Connection, request: Request, catalogue: dict[int, Any]
-) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, int], dict[str, Any]]]:
-    rows = await queries.rollup_sums(
-        conn,
-        request.target,
-        request.filters,
-        _monitor_ranges(request),
-        sets=(("r.b", "x.game_id", "x.stake_level"), ("r.b", "x.game_id")),
-        extra_where="x.game_id <> 0",
-    )
-    windows: dict[tuple[int, int], list[Sums]] = {}
-    per_game: dict[int, list[Sums]] = {}
-    for row in rows:
-        if row["g_stake_level"]:
-            days = per_game.setdefault(row["game_id"], [Sums(), Sums(), Sums()])
-        else:
-            days = windows.setdefault(
-                (row["game_id"], row["stake_level"]), [Sums(), Sums(), Sums()]
-            )
-        days[row["b"]] = Sums.from_row(row)
-    slices = len(windows) + len(per_game)
-
-    def judge(game_id: int, days: list[Sums]) -> dict[str, Any]:
-        config = catalogue.get(game_id)
-        assessment = rtp_monitor.assess(
-            _stats(days[0]),
-            expected_rtp=config["expected_rtp"] if config else None,
-            sigma=config["sigma"] if config else None,
-            p_top=config["p_top"] if config else None,
-            slices=slices,
-            previous_days=[_stats(day) for day in days[1:]],
-        )
-        return _assessment(assessment)
-
-    return (
-        {game_id: judge(game_id, days) for game_id, days in per_game.items()},
-        {key: judge(key[0], days) for key, days in windows.items()},
-    )
 
 
 async def games(conn: asyncpg.Connection, request: Request) -> dict[str, Any]:
@@ -111,7 +32,7 @@ async def games(conn: asyncpg.Connection, request: Request) -> dict[str, Any]:
                 (row["stake_level"], Sums.from_row(row))
             )
     catalogue = await queries.game_catalogue(conn, list(per_game))
-    game_status, level_status = await _monitor(conn, request, catalogue)
+    monitor = await rtp_slices.monitor(conn, request)
     items, providers = [], {}
     for game_id, sums in sorted(per_game.items(), key=lambda kv: -kv[1].stake):
         game = catalogue.get(game_id)
@@ -127,28 +48,24 @@ async def games(conn: asyncpg.Connection, request: Request) -> dict[str, Any]:
                 if game and game["expected_rtp"] is not None
                 else None,
                 "config_source": game["source"] if game else None,
-                "monitor": game_status.get(game_id, {"status": "INSUFFICIENT_VOLUME"}),
+                "game_version": game["game_version"] if game else None,
+                "monitor": rtp_report.monitor_json(monitor.game(game_id), monitor),
                 "stake_levels": [
                     {
                         "stake_level": level,
-                        "band": stake_band(level),
+                        "band": rtp_report.stake_band(level),
                         **kpis.money(level_sums),
-                        "monitor": level_status.get(
-                            (game_id, level), {"status": "INSUFFICIENT_VOLUME"}
-                        ),
+                        "monitor": rtp_report.monitor_json(monitor.level(game_id, level), monitor),
                     }
                     for level, level_sums in sorted(per_level[game_id])
                 ],
             }
         )
-    flagged = [
-        {"game_id": i["game_id"], "status": i["monitor"]["status"]}
-        for i in items
-        if i["monitor"]["status"] in ("WARN", "ALERT")
-    ]
+    flagged = rtp_report.flags(monitor, [i["game_id"] for i in items])
     return {
         **request.header(),
         "monitor_window_days": rtp_monitor.WINDOW_DAYS,
+        "monitor_thresholds": rtp_report.thresholds(monitor),
         "items": items,
         "providers": [
             {

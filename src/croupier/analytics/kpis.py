@@ -49,6 +49,9 @@ class Sums:
     bonus_converted: int = 0
     cashback: int = 0
     adjustments: int = 0
+    # RTP monitoring (rtp_tests): wins capped at C x stake, and wins of at least C x stake.
+    capped_win: int = 0
+    large_wins: int = 0
 
     @classmethod
     def from_row(cls, row: Any) -> Sums:

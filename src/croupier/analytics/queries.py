@@ -239,8 +239,10 @@ async def registrations(
 
 async def game_catalogue(conn: asyncpg.Connection, game_ids: list[int]) -> dict[int, Any]:
     rows = await conn.fetch(
-        """SELECT g.id, g.slug, g.name, g.provider, g.volatility, g.rtp, c.expected_rtp, c.sigma,
-                  c.p_top, c.source, c.version
+        """SELECT g.id, g.slug, g.name, g.provider, g.volatility, g.rtp, g.version AS game_version,
+                  c.expected_rtp, c.sigma, c.p_top, c.source, c.version,
+                  c.game_version AS config_version, c.cap_multiple, c.capped_rtp, c.capped_sigma,
+                  c.p_large, c.p_top_capped
            FROM games g LEFT JOIN game_configs c ON c.game_id = g.id WHERE g.id = ANY($1::int[])""",
         game_ids,
     )

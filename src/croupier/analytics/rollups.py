@@ -25,9 +25,9 @@ _MEASURES = list(Sums.__dataclass_fields__)  # the rollup columns, in Sums order
 
 _ROLLUPS = f"""
 INSERT INTO an_rollups (operator_id, grain, ts, game_id, stake_level, agent_id, cashier_id,
-                        region, is_seeded, {", ".join(_MEASURES)})
+                        region, is_seeded, game_version, channel, {", ".join(_MEASURES)})
 SELECT e.operator_id, g.grain, an_trunc(g.grain, e.fact_at), coalesce(e.game_id, 0),
-       e.stake_level, e.agent_id, e.cashier_id, e.region, e.is_seeded,
+       e.stake_level, e.agent_id, e.cashier_id, e.region, e.is_seeded, e.game_version, e.channel,
        sum(e.rounds), sum(e.stake), sum(e.stake_cash), sum(e.stake_bonus),
        sum(e.rounds * e.stake::float8 * e.stake),
        sum(e.win), sum(e.jackpot_win), sum(e.jackpot_contribution),
@@ -46,15 +46,17 @@ SELECT e.operator_id, g.grain, an_trunc(g.grain, e.fact_at), coalesce(e.game_id,
        coalesce(sum(e.cash_delta) FILTER (WHERE e.type = ANY($7::text[])), 0),
        coalesce(sum(e.cash_delta) FILTER (WHERE e.type = ANY($8::text[])), 0),
        coalesce(sum(e.cash_delta + e.bonus_delta + e.coins_delta)
-                FILTER (WHERE e.type = ANY($9::text[])), 0)
+                FILTER (WHERE e.type = ANY($9::text[])), 0),
+       sum(e.capped_win), sum(e.large_wins)
 FROM ledger_events e
 CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint)) g(grain)
 LEFT JOIN game_configs c ON c.game_id = e.game_id
 LEFT JOIN games gm ON gm.id = e.game_id
 LEFT JOIN an_players f ON f.first_deposit_event = e.id
 WHERE e.id BETWEEN $1 AND $2
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
-ON CONFLICT (operator_id, grain, ts, game_id, stake_level, agent_id, cashier_id, region, is_seeded)
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+ON CONFLICT (operator_id, grain, ts, game_id, stake_level, agent_id, cashier_id, region, is_seeded,
+             game_version, channel)
 DO UPDATE SET {", ".join(f"{m} = an_rollups.{m} + excluded.{m}" for m in _MEASURES)}
 """
 

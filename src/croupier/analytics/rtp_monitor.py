@@ -14,12 +14,14 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from math import sqrt
 from statistics import NormalDist
 
 import asyncpg
 
-from croupier.games.engine import compute_math, get_game_definition
+from croupier.games import service as games_service
+from croupier.games.engine import compute_capped_math, compute_math, get_game_definition
 from croupier.games.engine.errors import GameNotFoundError
 
 ALPHA = 0.01
@@ -38,6 +40,8 @@ class SliceStats:
     stake: int
     stake_sq: float
     win: int  # base-game wins, jackpots excluded
+    capped_win: int = 0  # Σ min(win, C x stake), for the capped test (rtp_tests)
+    large_wins: int = 0  # wins >= C x stake
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +107,13 @@ def assess(
 
 
 async def sync_game_configs(conn: asyncpg.Connection) -> int:
-    """Fill ``game_configs`` from the catalogue: exact engine maths for builtin games (computed
-    off the event loop, cached per definition), the declared RTP for the others."""
-    games = await conn.fetch("SELECT id, slug, provider, engine_key, rtp, volatility FROM games")
+    """Fill ``game_configs`` from the catalogue, per game version: exact engine maths for
+    builtin games, full and capped (computed off the event loop, cached per definition), the
+    declared RTP for the others. Builtin games are first brought in line with their engine."""
+    await games_service.refresh_builtin_maths(conn)
+    games = await conn.fetch(
+        "SELECT id, slug, provider, engine_key, rtp, volatility, version FROM games"
+    )
     rows = []
     for game in games:
         row = await _engine_config(game) if game["engine_key"] else None
@@ -120,22 +128,39 @@ async def sync_game_configs(conn: asyncpg.Connection) -> int:
                 None,
                 None,
                 "catalogue",
+                game["version"],
+                None,
+                None,
+                None,
+                None,
+                None,
             )
         )
     await conn.executemany(
         """INSERT INTO game_configs (game_id, game_key, version, expected_rtp, sigma, p_top,
-                                     max_win_multiplier, source)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                     max_win_multiplier, source, game_version, cap_multiple,
+                                     capped_rtp, capped_sigma, p_large, p_top_capped)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            ON CONFLICT (game_id) DO UPDATE SET
                game_key = excluded.game_key, version = excluded.version,
                expected_rtp = excluded.expected_rtp, sigma = excluded.sigma,
                p_top = excluded.p_top, max_win_multiplier = excluded.max_win_multiplier,
-               source = excluded.source, updated_at = now()
-           WHERE (game_configs.version, game_configs.expected_rtp, game_configs.sigma)
-                 IS DISTINCT FROM (excluded.version, excluded.expected_rtp, excluded.sigma)""",
+               source = excluded.source, game_version = excluded.game_version,
+               cap_multiple = excluded.cap_multiple, capped_rtp = excluded.capped_rtp,
+               capped_sigma = excluded.capped_sigma, p_large = excluded.p_large,
+               p_top_capped = excluded.p_top_capped, updated_at = now()
+           WHERE (game_configs.version, game_configs.expected_rtp, game_configs.sigma,
+                  game_configs.game_version, game_configs.cap_multiple, game_configs.capped_rtp)
+                 IS DISTINCT FROM (excluded.version, excluded.expected_rtp, excluded.sigma,
+                                   excluded.game_version, excluded.cap_multiple,
+                                   excluded.capped_rtp)""",
         rows,
     )
     return len(rows)
+
+
+def _decimal(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
 
 
 async def _engine_config(game: asyncpg.Record) -> tuple[object, ...] | None:
@@ -144,14 +169,21 @@ async def _engine_config(game: asyncpg.Record) -> tuple[object, ...] | None:
     except GameNotFoundError:
         return None
     math = await asyncio.to_thread(compute_math, definition)
+    capped = await asyncio.to_thread(compute_capped_math, definition)
     top = max((m for m in math.base_distribution if m[1] > 0), default=None)
     return (
         game["id"],
         game["slug"],
         math.version,
-        Decimal(math.rtp.numerator) / Decimal(math.rtp.denominator),
+        _decimal(math.rtp),
         math.sigma,
         float(top[1]) if top else None,
-        Decimal(math.max_win_multiplier.numerator) / Decimal(math.max_win_multiplier.denominator),
+        _decimal(math.max_win_multiplier),
         "engine",
+        game["version"],
+        capped.cap_multiple,
+        _decimal(capped.mean),
+        capped.sigma,
+        _decimal(capped.p_large),
+        float(capped.p_top),
     )

@@ -139,12 +139,61 @@ class PlayersOut(Header):
     series: list[PlayersPoint]
 
 
-class MonitorOut(Output):
+class FullTestOut(Output):
+    """Test C, the full z-test."""
+
     status: str
     z: float | None = None
     n_eff: float | None = None
     required_n_eff: float | None = None
     observed_rtp: Ratio = None
+
+
+class CappedTestOut(Output):
+    """Test A: Σ min(win, C x stake) / Σ stake against the exact mu_C."""
+
+    status: str
+    z: float | None
+    n_eff: float
+    required_n_eff: float
+    observed_rtp: Ratio
+    expected_rtp: Ratio
+
+
+class LargeWinsTestOut(Output):
+    """Test B: wins of at least C x stake against Poisson(expected)."""
+
+    status: str
+    observed: int
+    expected: float | None
+    p_value: float | None
+
+
+class DriftPointOut(Output):
+    day: datetime  # the day's start (UTC); days end at the report's end
+    z: float | None  # None: under the daily volume gate
+    s: float
+
+
+class DriftOut(Output):
+    """One-sided CUSUM on the daily capped z-scores."""
+
+    status: str
+    cusum: float
+    max_cusum: float
+    alarm_day: datetime | None
+    days_tested: int
+    series: list[DriftPointOut] | None = None
+
+
+class MonitorOut(FullTestOut):
+    """The full test's fields (``status`` is Test C's), then every test of the slice."""
+
+    overall_status: str | None = None  # the worst of the tests
+    game_version: int | None = None
+    capped: CappedTestOut | None = None
+    large_wins: LargeWinsTestOut | None = None
+    drift: DriftOut | None = None
 
 
 class StakeLevelOut(MoneyOut):
@@ -160,6 +209,7 @@ class GameOut(MoneyOut):
     provider: str | None
     expected_rtp: Ratio
     config_source: str | None
+    game_version: int | None = None
     monitor: MonitorOut
     stake_levels: list[StakeLevelOut]
 
@@ -174,11 +224,27 @@ class ProviderRtpOut(Output):
 
 class FlagOut(Output):
     game_id: int
-    status: str
+    status: str  # the worst status of any test of any of the game's slices
+
+
+class ThresholdsOut(Output):
+    alpha: float
+    slices_tested: int
+    z_warn: float
+    z_critical: float
+    p_warn: float
+    p_alert: float
+    consecutive_warn_days: int
+    min_n_eff: int
+    min_capped_n_eff: int
+    daily_min_n_eff: int
+    cusum_k: float
+    cusum_h: float
 
 
 class GamesOut(Header):
     monitor_window_days: int
+    monitor_thresholds: ThresholdsOut | None = None
     items: list[GameOut]
     providers: list[ProviderRtpOut]
     flags: list[FlagOut]

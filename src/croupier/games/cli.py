@@ -10,6 +10,7 @@ from rich.table import Table
 
 from croupier.games.engine import (
     GameNotFoundError,
+    compute_capped_math,
     compute_math,
     get_game_definition,
     list_game_definitions,
@@ -53,6 +54,7 @@ def show_math(game: str = typer.Argument(..., help="Game slug, e.g. pharaoh-gold
         raise typer.Exit(code=2) from None
     with _console.status(f"Enumerating every reel stop of {definition.name}..."):
         result = compute_math(definition)
+        capped = compute_capped_math(definition)
 
     table = Table(title=f"{definition.name} ({definition.slug} v{definition.version})")
     table.add_column("Per paid spin")
@@ -69,6 +71,13 @@ def show_math(game: str = typer.Argument(..., help="Game slug, e.g. pharaoh-gold
     if definition.free_spins is not None:
         trigger = result.feature_trigger_probability
         table.add_row("Free-spins trigger", f"{_percent(trigger)} (1 in {_one_in(trigger)})")
+    cap = capped.cap_multiple
+    table.add_row(f"RTP with wins capped at {cap}x (μ_C)", _percent(capped.mean))
+    table.add_row(f"σ_C of the win capped at {cap}x", f"{capped.sigma:.4f}")
+    large = capped.p_large
+    table.add_row(
+        f"P(win ≥ {cap}x stake)", f"{_percent(large)} (1 in {_one_in(large)})" if large else "0"
+    )
     table.add_row("Stop combinations", f"{result.combinations:,}")
     _console.print(table)
 

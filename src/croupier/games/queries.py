@@ -8,7 +8,7 @@ import asyncpg
 
 _GAME = """g.id, g.slug, g.slug AS game_key, g.name, g.description, c.slug AS category, g.provider,
            g.engine_key, g.thumbnail_url, g.rtp, g.volatility, g.min_bet, g.max_bet, g.paytable,
-           g.jackpot_group, g.is_active, g.updated_at"""
+           g.jackpot_group, g.is_active, g.version, g.updated_at"""
 _FROM = "FROM games g JOIN game_categories c ON c.id = g.category_id"
 
 
@@ -68,6 +68,10 @@ async def update_game(conn: asyncpg.Connection, game_id: int, changes: dict[str,
         "max_bet",
         "jackpot_group",
         "is_active",
+        # The maths of an external game; a change bumps games.version (trigger, migration 0012).
+        "rtp",
+        "volatility",
+        "paytable",
     )
     columns = [c for c in allowed if c in changes]
     sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(columns))
@@ -150,3 +154,22 @@ async def playable_game(
 
 async def game_id_by_slug(conn: asyncpg.Connection, slug: str) -> int | None:
     return await conn.fetchval("SELECT id FROM games WHERE slug = $1 AND deleted_at IS NULL", slug)
+
+
+async def builtin_games(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, engine_key, paytable, rtp, volatility FROM games WHERE provider = 'builtin'"
+    )
+
+
+async def set_maths(
+    conn: asyncpg.Connection, game_id: int, paytable: dict[str, Any], rtp: Any, volatility: str
+) -> None:
+    await conn.execute(
+        """UPDATE games SET paytable = $2, rtp = $3, volatility = $4, updated_at = now()
+           WHERE id = $1""",
+        game_id,
+        paytable,
+        rtp,
+        volatility,
+    )

@@ -70,6 +70,9 @@ class GameCreate(Input):
 
 
 class GameUpdate(Input):
+    """``rtp``, ``volatility`` and ``paytable`` change an external game's maths (a builtin
+    game's come from its engine): the game's ``version`` then moves on by one."""
+
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     description: Annotated[str, StringConstraints(max_length=5000)] | None = None
     category: CategorySlug | None = None
@@ -80,6 +83,9 @@ class GameUpdate(Input):
         Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")] | None
     ) = None
     is_active: bool | None = None
+    rtp: Annotated[Decimal, Field(gt=0, lt=Decimal("1.5"), max_digits=7, decimal_places=6)] = None
+    volatility: Volatility = None
+    paytable: dict[str, Any] = Field(default=None, max_length=200)
 
 
 class GameOut(Output):
@@ -98,6 +104,7 @@ class GameOut(Output):
     paytable: dict[str, Any]
     jackpot_group: str | None
     is_active: bool
+    version: int  # revisions of the maths (paytable, RTP, volatility); starts at 1
     enabled_for_operator: bool | None = None
     updated_at: datetime
 

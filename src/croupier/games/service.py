@@ -146,6 +146,11 @@ async def update_game(
         changes["category_id"] = await _category_id(conn, changes.pop("category"))
     if changes.get("thumbnail_url") is not None:
         changes["thumbnail_url"] = str(changes["thumbnail_url"])
+    maths = sorted({"rtp", "volatility", "paytable"} & changes.keys())
+    if current["provider"] == "builtin" and maths:
+        raise InvalidInputError(
+            "A builtin game's RTP, volatility and paytable come from its engine.", field=maths[0]
+        )
     if current["provider"] == "builtin":
         _check_limits(
             get_game_definition(current["engine_key"]),
@@ -157,6 +162,27 @@ async def update_game(
     await queries.update_game(conn, game_id, changes)
     log.info("game_updated", game_id=game_id, fields=sorted(changes))
     return await get_game(conn, game_id, operator_id=None)
+
+
+async def refresh_builtin_maths(conn: asyncpg.Connection) -> int:
+    """Bring each builtin game's paytable, RTP and volatility in line with its engine definition
+    (a release may ship a new one); games.version follows the change (migration 0012), which
+    restarts RTP monitoring for the new maths. Returns the games changed."""
+    changed = 0
+    for game in await queries.builtin_games(conn):
+        try:
+            definition = get_game_definition(game["engine_key"])
+        except GameNotFoundError:
+            continue
+        if (game["paytable"] or {}).get("version") == definition.version:
+            continue
+        engine = await asyncio.to_thread(_builtin_fields, game["engine_key"])
+        await queries.set_maths(
+            conn, game["id"], engine["paytable"], engine["rtp"], engine["volatility"]
+        )
+        log.info("game_maths_refreshed", game_id=game["id"], engine_version=definition.version)
+        changed += 1
+    return changed
 
 
 async def delete_game(conn: asyncpg.Connection, game_id: int) -> None:

@@ -8,6 +8,7 @@ Pure Python and numpy, no database. The bet service calls::
     assert replay(game, stake_minor, record["stops"]) == outcome
 """
 
+from croupier.games.engine.capped import CAP_MULTIPLE, CappedMath, compute_capped_math
 from croupier.games.engine.definitions import get_game_definition, list_game_definitions
 from croupier.games.engine.errors import GameNotFoundError, InvalidStakeError, ReplayMismatchError
 from croupier.games.engine.fair import (
@@ -23,6 +24,8 @@ from croupier.games.engine.play import LineWin, ReelSpin, SpinOutcome, replay, s
 from croupier.games.engine.rng import CsprngStops, StopsSource
 
 __all__ = [
+    "CAP_MULTIPLE",
+    "CappedMath",
     "CsprngStops",
     "FairStops",
     "FreeSpins",
@@ -35,6 +38,7 @@ __all__ = [
     "ReplayMismatchError",
     "SpinOutcome",
     "StopsSource",
+    "compute_capped_math",
     "compute_math",
     "get_game_definition",
     "hash_server_seed",

@@ -13,12 +13,13 @@ without the full distribution of the feature payout.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from itertools import product
 from math import prod, sqrt
+from types import MappingProxyType
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class GameMath:
 @lru_cache(maxsize=32)
 def compute_math(game: GameDefinition) -> GameMath:
     """Exact RTP, hit rate, volatility and maximum win of one paid spin (cached per game)."""
-    counts = _outcome_counts(game)
+    counts = outcome_counts(game)
     total = prod(game.reel_lengths)
     award_of = tables_for(game).award_spins
     features = _feature_values(game, counts, total)
@@ -102,8 +103,12 @@ def p_loss(game: GameDefinition) -> Fraction:
     return compute_math(game).p_loss
 
 
-def _outcome_counts(game: GameDefinition) -> dict[tuple[int, int], int]:
-    """Number of stop combinations per (win in line bets, scatter count) of a single spin."""
+@lru_cache(maxsize=32)
+def outcome_counts(game: GameDefinition) -> Mapping[tuple[int, int], int]:
+    """Number of stop combinations per (win in line bets, scatter count) of a single spin.
+
+    Cached (read-only): the enumeration is the expensive part, and both the full and the capped
+    maths (capped.py) are built from it."""
     tables = tables_for(game)
     n_scatters = len(tables.scatter_units)
     top = game.n_lines * int(tables.line_pay.max()) + int(tables.scatter_units.max())
@@ -112,11 +117,13 @@ def _outcome_counts(game: GameDefinition) -> dict[tuple[int, int], int]:
         units, scatters = evaluate_batch(tables, block)
         counts += np.bincount(units * n_scatters + scatters, minlength=len(counts))
     keys = np.flatnonzero(counts)
-    return {(int(key) // n_scatters, int(key) % n_scatters): int(counts[key]) for key in keys}
+    return MappingProxyType(
+        {(int(key) // n_scatters, int(key) % n_scatters): int(counts[key]) for key in keys}
+    )
 
 
 def _feature_values(
-    game: GameDefinition, counts: dict[tuple[int, int], int], total: int
+    game: GameDefinition, counts: Mapping[tuple[int, int], int], total: int
 ) -> dict[int, FeatureValue]:
     """Feature payout per initial award; free spins replay the base reels times a multiplier."""
     feature = game.free_spins
