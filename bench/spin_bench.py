@@ -121,7 +121,7 @@ def main() -> None:
 
         result = asyncio.run(run_load("127.0.0.1", stack.port, args.clients, args.seconds, request))
         if args.pg_stats:
-            print_statement_stats(stack.url, once_per_op="INSERT INTO bets")
+            print_statement_stats(stack.url, once_per_op="WITH terms AS")
         reference = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))
     print(f"spin, {args.clients} players, {args.workers} workers: {result.summary()}")
     print(f"pgbench TPC-B-like, {args.clients} clients: {reference:,.0f} tps")

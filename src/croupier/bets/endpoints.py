@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 import asyncpg
 from fastapi import APIRouter, Header, Query
@@ -26,6 +26,8 @@ IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9_-]{1,100}$")
 ]
 SessionId = Annotated[str | None, Header(alias="x-session-id", max_length=100)]
+# The client's channel, for RTP monitoring by channel; a browser that sends none is "web".
+Channel = Annotated[Literal["web", "mobile", "desktop"], Header(alias="x-channel")]
 
 
 def bet_out(row: asyncpg.Record, model: type[BetOut] = BetOut, **extra: object) -> BetOut:
@@ -41,6 +43,7 @@ async def spin(
     uow: Uow,
     idempotency_key: IdempotencyKey = None,
     session_id: SessionId = None,
+    channel: Channel = "web",
 ) -> BetOut:
     """Play one round of a builtin slot (aliases: POST /bets, POST /bet/spin).
 
@@ -57,6 +60,7 @@ async def spin(
             idempotency_key=idempotency_key or uuid.uuid4().hex,
             provably_fair=body.provably_fair,
             session_key=session_id,
+            channel=channel,
         ),
     )
     safety = None

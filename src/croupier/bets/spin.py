@@ -53,6 +53,7 @@ class SpinRequest:
     session_key: str | None = None  # the client's x-session-id for the safety engine
     # The backfill replays history: the safety engine must judge the spin at its own time.
     at: datetime | None = None
+    channel: str = "web"  # RTP monitoring slices rounds by channel (reference B2.3)
 
     def fingerprint(self) -> dict[str, Any]:
         return {"gameId": self.game_id, "stake": self.stake, "fair": self.provably_fair}
@@ -226,6 +227,8 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
             "debit_transfer_id": funding.transfer_id,
             "settle_transfer_id": settle_id,
             "is_seeded": request.is_seeded,
+            "game_version": game["version"],
+            "channel": request.channel,
         },
     )
     if jackpot_win is not None:
