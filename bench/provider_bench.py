@@ -56,7 +56,7 @@ def provider_stack(workers: int) -> Iterator[Stack]:
             port = _free_port()
             env = {
                 **os.environ,
-                "DATABASE_URL": url,
+                "DATABASE_URL": server.local_url(),
                 "CROUPIER_ADMIN_EMAIL": ADMIN_EMAIL,
                 "CROUPIER_ADMIN_PASSWORD": ADMIN_PASSWORD,
                 "CROUPIER_LOG_LEVEL": "warning",
@@ -81,7 +81,7 @@ def provider_stack(workers: int) -> Iterator[Stack]:
             try:
                 base = f"http://127.0.0.1:{port}"
                 _wait_ready(base)
-                yield Stack(url, base, port, server.status().port or 0)
+                yield Stack(server.local_url(), base, port, server.status().port or 0)
             finally:
                 proc.terminate()
                 proc.wait(30)

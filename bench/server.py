@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -45,7 +46,8 @@ def croupier_stack(workers: int = 2, pg_stats: bool = False) -> Iterator[Stack]:
             port = _free_port()
             env = {
                 **os.environ,
-                "DATABASE_URL": url,
+                # As `croupier up` does: the app reaches its own server over the unix socket.
+                "DATABASE_URL": server.local_url(),
                 "CROUPIER_ADMIN_EMAIL": ADMIN_EMAIL,
                 "CROUPIER_ADMIN_PASSWORD": ADMIN_PASSWORD,
                 "CROUPIER_LOG_LEVEL": "warning",
@@ -65,7 +67,7 @@ def croupier_stack(workers: int = 2, pg_stats: bool = False) -> Iterator[Stack]:
             try:
                 base = f"http://127.0.0.1:{port}"
                 _wait_ready(base)
-                yield Stack(url, base, port, server.status().port or 0)
+                yield Stack(server.local_url(), base, port, server.status().port or 0)
             finally:
                 proc.terminate()
                 proc.wait(30)
@@ -85,8 +87,7 @@ def _wait_ready(base: str) -> None:
 
 def pgbench_tps(url: str, clients: int = 64, seconds: int = 20, scale: int = 10) -> float:
     """TPC-B-like pgbench on the same server, in its own database, as the reference figure."""
-    base, _, _ = url.rpartition("/")
-    bench_url = f"{base}/pgbench"
+    bench_url = urlunsplit(urlsplit(url)._replace(path="/pgbench"))
     subprocess.run(
         [str(bin_path("psql")), url, "-qc", "DROP DATABASE IF EXISTS pgbench"], check=True
     )

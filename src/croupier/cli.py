@@ -61,6 +61,8 @@ def database(settings: Settings) -> Iterator[str]:
 
 def _serve(settings: Settings, url: str) -> None:
     # Workers are separate processes: they read the URL from the environment.
+    if not settings.database_url:
+        url = EmbeddedPostgres(settings.data_dir).local_url()  # our own server: its socket
     os.environ["DATABASE_URL"] = url
     uvicorn.run(
         "croupier.app:create_app",

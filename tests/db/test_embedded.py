@@ -89,6 +89,17 @@ def test_start_child_returns_a_working_url(pg: EmbeddedPostgres) -> None:
     assert stat.S_IMODE((pg.data_dir / "pg.secret").stat().st_mode) == 0o600
 
 
+def test_local_url_reaches_the_same_server_over_its_unix_socket(pg: EmbeddedPostgres) -> None:
+    url = pg.start_child()
+    local = pg.local_url()
+    assert local != url and "?host=/tmp/croupier-pg-" in local
+    # inet_server_addr() is NULL over a unix socket: the connection really used the socket.
+    assert fetchval(local, "SELECT inet_server_addr() IS NULL") is True
+    assert fetchval(url, "SELECT inet_server_addr() IS NULL") is False
+    fetchval(url, "CREATE TABLE seen_by_both AS SELECT 7 AS n")
+    assert fetchval(local, "SELECT n FROM seen_by_both") == 7
+
+
 def test_data_and_url_survive_a_restart(pg: EmbeddedPostgres, data_dir: Path) -> None:
     url = pg.start_child()
     fetchval(url, "CREATE TABLE kept AS SELECT 42 AS answer")

@@ -279,6 +279,21 @@ class EmbeddedPostgres:
         port = running.port if running else self._saved_port()
         return f"postgresql://{SUPERUSER}:{self._password()}@{HOST}:{port}/{DATABASE}"
 
+    def local_url(self) -> str:
+        """The URL over the server's unix socket, for clients on this machine that may enter
+        its private socket directory (the server's own user, or root); else :meth:`url`.
+
+        A local socket skips the TCP stack: a round trip costs the client about a third less
+        CPU, and a request makes a dozen of them."""
+        tcp = self.url()
+        socket_dir = _socket_path(self.data_dir)
+        if not os.access(socket_dir, os.X_OK):
+            return tcp
+        port = tcp.rpartition(":")[2].partition("/")[0]
+        return (
+            f"postgresql://{SUPERUSER}:{self._password()}@/{DATABASE}?host={socket_dir}&port={port}"
+        )
+
     @contextmanager
     def running(self) -> Iterator[str]:
         """Run the server as a child for the duration of the block; yields the URL."""
