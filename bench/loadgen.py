@@ -19,6 +19,12 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float] = field(repr=False)
     statuses: dict[int, int]
+    # Server-Timing metrics of the measured responses: name -> durations in ms.
+    server_timings: dict[str, list[float]] = field(default_factory=dict, repr=False)
+
+    def server_timing(self, name: str, q: float) -> float:
+        ordered = sorted(self.server_timings.get(name, []))
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
     @property
     def rate(self) -> float:
@@ -44,15 +50,29 @@ def encode_request(method: str, path: str, headers: dict[str, str], body: bytes 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
+    timing = b""
     for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
+        lowered = line[:15].lower()
+        if lowered == b"content-length:":
             length = int(line[15:])
+        elif lowered == b"server-timing: ":
+            timing = line[15:]
     body = await reader.readexactly(length) if length else b""
-    return status, body
+    return status, body, timing
+
+
+def _parse_server_timing(value: bytes, into: dict[str, list[float]]) -> None:
+    """``name;dur=1.23, other;dur=4.5`` (W3C Server-Timing)."""
+    for metric in value.decode().split(","):
+        name, _, params = metric.strip().partition(";")
+        for param in params.split(";"):
+            key, _, number = param.strip().partition("=")
+            if key == "dur":
+                into.setdefault(name, []).append(float(number))
 
 
 async def run_load(
@@ -66,6 +86,7 @@ async def run_load(
     """Each client sends ``make_request(client_index, sequence)`` back to back for ``seconds``."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    timings: dict[str, list[float]] = {}
     start_measuring = time.perf_counter() + warmup
     stop_at = start_measuring + seconds
 
@@ -79,13 +100,15 @@ async def run_load(
                     return
                 writer.write(make_request(index, sequence))
                 sequence += 1
-                status, _ = await _read_response(reader)
+                status, _, timing = await _read_response(reader)
                 done = time.perf_counter()
                 if sent >= start_measuring:
                     latencies.append((done - sent) * 1000)
                     statuses[status] = statuses.get(status, 0) + 1
+                    if timing:
+                        _parse_server_timing(timing, timings)
         finally:
             writer.close()
 
     await asyncio.gather(*(client(i) for i in range(clients)))
-    return LoadResult(len(latencies), seconds, latencies, statuses)
+    return LoadResult(len(latencies), seconds, latencies, statuses, timings)

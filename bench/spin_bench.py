@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Callable
 
 import httpx
 
-from bench.loadgen import encode_request, run_load
+from bench.loadgen import LoadResult, encode_request, run_load
 from bench.server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -96,6 +97,15 @@ def _setup_players(base: str, count: int) -> tuple[list[str], int]:
         return tokens, game["id"]
 
 
+def _print_server_timing(label: str, result: LoadResult) -> None:
+    """The server's own Server-Timing figures: the spin service and the safety engine in it."""
+    for name in ("spin", "safety"):
+        print(
+            f"  server-timing {name:<6} ({label}): p50 {result.server_timing(name, 0.5):.2f} ms,"
+            f" p99 {result.server_timing(name, 0.99):.2f} ms"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20)
@@ -104,6 +114,12 @@ def main() -> None:
     parser.add_argument(
         "--pg-stats", action="store_true", help="print the server's time per statement per spin"
     )
+    parser.add_argument(
+        "--light-clients",
+        type=int,
+        default=4,
+        help="a second, unsaturated phase: what the safety engine adds without queueing",
+    )
     args = parser.parse_args()
     with croupier_stack(workers=args.workers, pg_stats=args.pg_stats) as stack:
         tokens, game_id = _setup_players(stack.base, args.clients)
@@ -111,19 +127,33 @@ def main() -> None:
             reset_statement_stats(stack.url)
         body = json.dumps({"gameId": game_id, "stake": 100}).encode()
 
-        def request(client: int, sequence: int) -> bytes:
-            headers = {
-                "Authorization": f"Bearer {tokens[client]}",
-                "Content-Type": "application/json",
-                "Idempotency-Key": f"c{client}-s{sequence}",
-            }
-            return encode_request("POST", "/api/v1/game/spin", headers, body)
+        def requester(phase: str) -> Callable[[int, int], bytes]:
+            def request(client: int, sequence: int) -> bytes:
+                headers = {
+                    "Authorization": f"Bearer {tokens[client]}",
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": f"{phase}{client}-s{sequence}",
+                }
+                return encode_request("POST", "/api/v1/game/spin", headers, body)
 
-        result = asyncio.run(run_load("127.0.0.1", stack.port, args.clients, args.seconds, request))
+            return request
+
+        result = asyncio.run(
+            run_load("127.0.0.1", stack.port, args.clients, args.seconds, requester("c"))
+        )
+        light = None
+        if args.light_clients:
+            light = asyncio.run(
+                run_load("127.0.0.1", stack.port, args.light_clients, 10, requester("l"))
+            )
         if args.pg_stats:
             print_statement_stats(stack.url, once_per_op="WITH terms AS")
         reference = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))
     print(f"spin, {args.clients} players, {args.workers} workers: {result.summary()}")
+    _print_server_timing(f"{args.clients} players", result)
+    if light is not None:
+        print(f"spin, {args.light_clients} players (unsaturated): {light.summary()}")
+        _print_server_timing(f"{args.light_clients} players", light)
     print(f"pgbench TPC-B-like, {args.clients} clients: {reference:,.0f} tps")
     print(f"ratio spins/s ÷ pgbench tps: {result.rate / reference:.2f}")
 

@@ -77,3 +77,17 @@ async def test_an_unknown_channel_is_refused_and_writes_nothing(
     assert "x-channel" in response.text.lower()
     assert await pool.fetchval("SELECT count(*) FROM bets") == 0
     assert await pool.fetchval("SELECT count(*) FROM ledger_transfers") == transfers
+
+
+async def test_server_timing_reports_the_spin_and_the_safety_engine_share(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    await factories.fund_player(client, world.operator_admin, world.player.subject_id, 1_000)
+    response = await world.spin(client, stake=100)
+    assert response.status_code == 200
+    metrics = {}
+    for metric in response.headers["server-timing"].split(","):
+        name, _, duration = metric.strip().partition(";dur=")
+        metrics[name] = float(duration)
+    assert set(metrics) == {"spin", "safety"}
+    assert 0 < metrics["safety"] < metrics["spin"]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from time import perf_counter
 from typing import Annotated, Literal
 
 import asyncpg
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Response
 
 from croupier.bets import fair, history
 from croupier.bets import spin as spin_service
@@ -39,6 +40,7 @@ def bet_out(row: asyncpg.Record, model: type[BetOut] = BetOut, **extra: object) 
 @router.post("/game/spin", response_model=BetOut)
 async def spin(
     body: SpinIn,
+    response: Response,
     principal: PlayerPrincipal,
     uow: Uow,
     idempotency_key: IdempotencyKey = None,
@@ -49,6 +51,7 @@ async def spin(
 
     Send an ``Idempotency-Key`` header to make retries safe: the same key returns the same round.
     """
+    started = perf_counter()
     game_id = body.game_id or await games_service.game_id_for_key(uow.conn, body.game_key or "")
     result = await spin_service.spin(
         uow.conn,
@@ -62,6 +65,10 @@ async def spin(
             session_key=session_id,
             channel=channel,
         ),
+    )
+    # Server-Timing (W3C): the service's total and the safety engine's share, in ms.
+    response.headers["Server-Timing"] = (
+        f"spin;dur={(perf_counter() - started) * 1000:.3f}, safety;dur={result.safety_ms:.3f}"
     )
     safety = None
     if result.safety is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from time import perf_counter
 from typing import Any
 
 import asyncpg
@@ -63,6 +64,9 @@ class SpinRequest:
 class SpinResult:
     bet: asyncpg.Record
     safety: SafetyAssessment | None  # None for a replayed round: it was assessed when played
+    # Wall time spent in the player-safety engine (its pre-check and its scoring), in ms: what
+    # the engine adds to a spin, reported to clients as Server-Timing (issue: < 2 ms p99).
+    safety_ms: float = 0.0
 
 
 async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
@@ -79,6 +83,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         raise ExternalGameError()
     definition = get_game_definition(game["engine_key"])
     _check_stake(definition, game, request.stake)
+    safety_started = perf_counter()
     await safety.check_spin(
         conn,
         operator_id=request.operator_id,
@@ -87,6 +92,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         session_key=request.session_key,
         at=request.at,
     )
+    safety_ms = (perf_counter() - safety_started) * 1000
     currency = await operators.operator_currency(conn, request.operator_id)
     house = await ledger.ensure_account(
         conn, operator_id=request.operator_id, kind="house", currency=currency
@@ -240,6 +246,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         payload=spin_event(bet),
         operator_id=request.operator_id,
     )
+    safety_started = perf_counter()
     assessment = await safety.record_spin(
         conn,
         operator_id=request.operator_id,
@@ -252,6 +259,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         p_loss=game["paytable"].get("math", {}).get("pLoss"),
         at=request.at,
     )
+    safety_ms += (perf_counter() - safety_started) * 1000
     # Sweepstakes (seed 000): a balance at or under 1.00 FUN releases the voucher's held bonus.
     await voucher_bonus.after_spin(
         conn,
@@ -259,7 +267,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         player_id=request.player_id,
         cash_balance_after=bet["cash_after"],
     )
-    return SpinResult(bet, assessment)
+    return SpinResult(bet, assessment, safety_ms)
 
 
 @dataclass(frozen=True)
