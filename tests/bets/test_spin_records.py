@@ -91,3 +91,33 @@ async def test_server_timing_reports_the_spin_and_the_safety_engine_share(
         metrics[name] = float(duration)
     assert set(metrics) == {"spin", "safety"}
     assert 0 < metrics["safety"] < metrics["spin"]
+
+
+async def _snapshot(pool: asyncpg.Pool) -> tuple[int, int, list[tuple[int, int]]]:
+    balances = await pool.fetch("SELECT id, balance FROM ledger_accounts ORDER BY id")
+    return (
+        await pool.fetchval("SELECT count(*) FROM ledger_transfers"),
+        await pool.fetchval("SELECT count(*) FROM bets"),
+        [tuple(row) for row in balances],
+    )
+
+
+async def test_a_refused_player_is_told_so_whether_or_not_the_stake_is_covered(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, world: World
+) -> None:
+    """The safety check runs after the stake's debit (for the lock order); a refusal rolls the
+    debit back, and a player short of money still hears the refusal rather than a 402."""
+    await factories.fund_player(client, world.operator_admin, world.player.subject_id, 150)
+    assert (await world.spin(client, stake=100, key="before")).status_code == 200
+    excluded = await client.post(
+        "/api/v1/safety/self-exclusion",
+        json={"months": 6, "confirm": True},
+        headers=world.player.headers,
+    )
+    assert excluded.status_code == 200, excluded.text
+    before = await _snapshot(pool)
+    for stake, key in ((10, "covered"), (10_000, "not-covered")):
+        refused = await world.spin(client, stake=stake, key=key)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "SELF_EXCLUDED"
+        assert await _snapshot(pool) == before

@@ -83,16 +83,6 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         raise ExternalGameError()
     definition = get_game_definition(game["engine_key"])
     _check_stake(definition, game, request.stake)
-    safety_started = perf_counter()
-    await safety.check_spin(
-        conn,
-        operator_id=request.operator_id,
-        player_id=request.player_id,
-        stake=request.stake,
-        session_key=request.session_key,
-        at=request.at,
-    )
-    safety_ms = (perf_counter() - safety_started) * 1000
     currency = await operators.operator_currency(conn, request.operator_id)
     house = await ledger.ensure_account(
         conn, operator_id=request.operator_id, kind="house", currency=currency
@@ -115,6 +105,20 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
     stake = funding.stake
     if free_spin is not None:
         definition.line_bet(stake)  # the grant's stake value must fit the game's stake rule
+    # After the debit (a refusal rolls it back, so nothing is written): the check locks the
+    # player's safety rows for the record below, after the wallet, in the order every money
+    # flow takes them.
+    safety_started = perf_counter()
+    checked = await safety.check_spin(
+        conn,
+        operator_id=request.operator_id,
+        player_id=request.player_id,
+        stake=request.stake,
+        session_key=request.session_key,
+        at=request.at,
+        lock_for_record=True,
+    )
+    safety_ms = (perf_counter() - safety_started) * 1000
 
     seed = None
     if request.provably_fair:
@@ -258,6 +262,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         session_key=request.session_key,
         p_loss=game["paytable"].get("math", {}).get("pLoss"),
         at=request.at,
+        checked=checked,
     )
     safety_ms += (perf_counter() - safety_started) * 1000
     # Sweepstakes (seed 000): a balance at or under 1.00 FUN releases the voucher's held bonus.
@@ -308,6 +313,15 @@ async def _debit_stake(
         )
         return SpinResult(_replayed(existing, fingerprint), None)
     if debit.result.status != "posted":
+        # A player the safety engine refuses is told that, rather than what money is missing.
+        await safety.check_spin(
+            conn,
+            operator_id=request.operator_id,
+            player_id=request.player_id,
+            stake=request.stake,
+            session_key=request.session_key,
+            at=request.at,
+        )
         raise InsufficientFundsError(
             balance=debit.balances.cash + debit.balances.bonus - debit.balances.reserved,
             cash=debit.balances.cash,

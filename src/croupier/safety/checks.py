@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from croupier.safety import limits as limit_rules
-from croupier.safety import queries
+from croupier.safety import queries, state_rows
 from croupier.safety.config import config_from_json
 from croupier.safety.errors import (
     CooldownActiveError,
@@ -55,11 +55,21 @@ async def check_spin(
     stake: int,
     session_key: str | None,
     at: datetime | None = None,
-) -> None:
-    """Refuse a spin or provider debit before any money moves; one indexed read."""
-    row = await queries.check_row(conn, operator_id, player_id, session_key_of(session_key))
+    lock_for_record: bool = False,
+) -> asyncpg.Record | None:
+    """Refuse a spin or provider debit before its money is committed; one indexed read.
+
+    ``lock_for_record``: the caller records this round with :func:`record_spin` in the same
+    unit of work and passes it the row returned here: the read locks the player's state rows
+    (creating them on a first spin) so the record needs no read of its own. Lock order: call
+    it after the stake's debit has locked the wallet, as the record and deposits lock them."""
+    key = session_key_of(session_key)
+    if lock_for_record:
+        row = await state_rows.locked(conn, operator_id, player_id, key, at or utcnow())
+    else:
+        row = await queries.check_row(conn, operator_id, player_id, key)
     if row is None or row["limits"] is None:
-        return  # no safety row yet: nothing can be restricted
+        return row  # no safety row yet: nothing can be restricted
     now = at or utcnow()
     _raise_if_excluded(row, now)
     if row["stop_until"] and row["stop_until"] > now:
@@ -87,6 +97,7 @@ async def check_spin(
             limitCents=broken.amount,
             remainingCents=max(broken.amount - used, 0),
         )
+    return row
 
 
 def _check_session(limits: list[Limit], row: Any, live: bool, stake: int, now: datetime) -> None:

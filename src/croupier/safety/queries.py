@@ -20,9 +20,9 @@ WITH p AS (
 SELECT (o.settings -> 'safety')::text AS config, COALESCE(pl.timezone, o.timezone) AS timezone,
        p.player_id IS NOT NULL AS has_player, p.state AS player_state, p.limits,
        p.cooldown_until, p.stop_until, p.stop_code, p.marketing_suppressed_until,
-       p.reality_check_minutes,
+       p.reality_check_minutes, p.self_excluded_until, p.timeout_until,
        s.player_id IS NOT NULL AS has_session, s.state AS session_state, s.touched_at,
-       s.loss_limit
+       s.loss_limit, s.started_at, s.net_loss, s.ended_code
 FROM players pl
 JOIN operators o ON o.id = pl.operator_id
 LEFT JOIN p ON true

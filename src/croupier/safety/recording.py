@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -19,7 +20,7 @@ import structlog
 
 from croupier.kit.errors import NotFoundError
 from croupier.realtime import service as realtime
-from croupier.safety import engine, queries
+from croupier.safety import engine, queries, state_rows
 from croupier.safety import limits as limit_rules
 from croupier.safety.config import SafetyConfig, config_from_json
 from croupier.safety.engine import Restrictions, SafetyAssessment, SpinInput
@@ -54,14 +55,18 @@ class Loaded:
 
 
 async def load(
-    conn: asyncpg.Connection, operator_id: int, player_id: int, key: str, at_ms: int, now_ms: int
+    conn: asyncpg.Connection,
+    operator_id: int,
+    player_id: int,
+    key: str,
+    at_ms: int,
+    now_ms: int,
+    locked: Any = None,
 ) -> Loaded:
-    row = await queries.load_for_update(conn, operator_id, player_id, key)
+    """``locked``: the rows as check_spin(lock_for_record=True) already read and locked them."""
+    row = locked or await state_rows.locked(conn, operator_id, player_id, key, from_ms(now_ms))
     if row is None:
         raise NotFoundError("Player not found.")
-    if not (row["has_player"] and row["has_session"]):
-        await queries.ensure_rows(conn, operator_id, player_id, key, from_ms(now_ms))
-        row = await queries.load_for_update(conn, operator_id, player_id, key)
     cfg = config_from_json(row["config"])
     player = PlayerState.from_json(row["player_state"] or {})
     limits = limit_rules.limits_from_json(row["limits"])
@@ -147,6 +152,7 @@ async def record_spin(
     min_cycle_ms: int | None = 2500,
     at: datetime | None = None,
     source: str = "server",
+    checked: Any = None,
 ) -> SafetyAssessment:
     """Score one settled spin (or provider round) and act on it; see the module docstring.
 
@@ -158,7 +164,7 @@ async def record_spin(
     if source != "client":
         now_ms = at_ms  # the platform's own record: its time is the server's time
     key = session_key_of(session_key)
-    loaded = await load(conn, operator_id, player_id, key, at_ms, now_ms)
+    loaded = await load(conn, operator_id, player_id, key, at_ms, now_ms, checked)
     spin = SpinInput(
         at_ms=max(at_ms, loaded.session.last_ms),
         now_ms=now_ms,

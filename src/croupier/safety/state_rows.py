@@ -1,0 +1,22 @@
+"""The player's two safety state rows (player, session), read locked for a spin's record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from croupier.safety import queries
+
+
+async def locked(
+    conn: asyncpg.Connection, operator_id: int, player_id: int, key: str, at: datetime
+) -> asyncpg.Record | None:
+    """Both rows locked (FOR UPDATE), created first if this is the player's or the session's
+    first spin, so that concurrent spins of one player apply one after the other. None if the
+    player does not exist."""
+    row = await queries.load_for_update(conn, operator_id, player_id, key)
+    if row is not None and not (row["has_player"] and row["has_session"]):
+        await queries.ensure_rows(conn, operator_id, player_id, key, at)
+        row = await queries.load_for_update(conn, operator_id, player_id, key)
+    return row
