@@ -11,6 +11,10 @@ import asyncpg
 from croupier.kit.sql import Query
 
 _RESULT = "transfer_id, status, reject_code, created_at, replayed, account_ids, balances, amounts"
+# ``before``: [id, balance, reserved] of the accounts asked for, as this statement's snapshot
+# sees them, i.e. before the posting (the function's own changes are not visible to it).
+_BEFORE = """(SELECT array_agg(ARRAY[a.id, a.balance, a.reserved]) FROM ledger_accounts a
+              WHERE a.id = ANY (${param}::bigint[])) AS before"""
 
 
 async def post(
@@ -26,9 +30,11 @@ async def post(
     metadata: dict[str, Any] | None,
     staff_id: int | None,
     reverses_id: int | None,
+    read_ids: Sequence[int] = (),
 ) -> asyncpg.Record:
     return await conn.fetchrow(
-        f"SELECT {_RESULT} FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        f"""SELECT {_RESULT}, {_BEFORE.format(param=11)}
+            FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
         operator_id,
         type,
         key,
@@ -39,6 +45,7 @@ async def post(
         metadata,
         staff_id,
         reverses_id,
+        list(read_ids),
     )
 
 
@@ -57,12 +64,8 @@ async def debit(
     metadata: dict[str, Any] | None,
     read_ids: Sequence[int],
 ) -> asyncpg.Record:
-    # ``before``: [id, balance, reserved] of the wallet's accounts as this statement's snapshot
-    # sees them, i.e. before the debit (the function's own changes are not visible to it).
     return await conn.fetchrow(
-        f"""SELECT {_RESULT},
-                   (SELECT array_agg(ARRAY[a.id, a.balance, a.reserved]) FROM ledger_accounts a
-                     WHERE a.id = ANY ($11::bigint[])) AS before
+        f"""SELECT {_RESULT}, {_BEFORE.format(param=11)}
             FROM ledger_debit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)""",
         operator_id,
         type,

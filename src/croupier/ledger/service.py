@@ -78,9 +78,11 @@ async def post(
     metadata: dict[str, Any] | None = None,
     created_by_staff: int | None = None,
     reverses_id: int | None = None,
+    read: Sequence[int] = (),
 ) -> TransferResult:
     """Post one balanced transfer. Short of funds it comes back ``rejected`` (stored, so a
-    retry replays the rejection); raising is the caller's choice."""
+    retry replays the rejection); raising is the caller's choice. The accounts in ``read``
+    come back in ``before`` as they were just before it, in the same round trip."""
     digest = _digest(
         "post",
         type=type,
@@ -101,6 +103,7 @@ async def post(
             metadata=metadata,
             staff_id=created_by_staff,
             reverses_id=reverses_id,
+            read_ids=read,
         )
     )
 

@@ -91,7 +91,7 @@ async def pay(
     """Clearing to player cash (a win, or a bet's refund naming the bet it reverses, which
     the ledger lets happen once). Returns the transfer and the cash balance after it."""
     clearing = await clearing_account(conn, operator_id, provider_id, currency)
-    (cash,) = await ledger.ensure_accounts(
+    (cash,), _ = await ledger.account_ids(
         conn, operator_id=operator_id, owner_id=player_id, kinds=[PLAYER_CASH], currency=currency
     )
     result = await ledger.post(
@@ -100,9 +100,11 @@ async def pay(
         type=type,
         idempotency_key=key,
         request={"player": player_id, "amount": amount, "reference": reference},
-        legs=[Leg(clearing, -amount), Leg(cash.id, amount)],
+        legs=[Leg(clearing, -amount), Leg(cash, amount)],
         reference=reference,
         metadata=metadata,
         reverses_id=reverses_id,
+        read=[cash],
     )
-    return result, result.balances[cash.id] - cash.reserved
+    balance, reserved = result.before[cash]
+    return result, result.balances.get(cash, balance) - reserved
