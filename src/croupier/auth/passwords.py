@@ -21,6 +21,7 @@ def configure_hashing(*, time_cost: int, memory_kib: int, parallelism: int) -> N
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
     _DUMMY_HASH = _hasher.hash("an unguessable placeholder password that never matches")
 
+
 MIN_LENGTH = 10
 MAX_LENGTH = 128
 _COMMON = frozenset(
