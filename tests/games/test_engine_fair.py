@@ -65,7 +65,10 @@ def test_free_spins_continue_the_same_stream() -> None:
 
 def test_verification_accepts_the_round_and_rejects_tampering() -> None:
     game = get_game_definition("neon-fruits")
-    seed, commitment = new_server_seed()
+    # A fixed seed: with a fresh random one, another nonce or seed lands on the same three reel
+    # stops about once in a few thousand runs, and the "must not verify" lines would flake.
+    seed = "5f" * 32
+    commitment = hash_server_seed(seed)
     stops = spin(game, 25, FairStops(seed, CLIENT_SEED, 7)).stops
     assert verify_round(game, seed, commitment, CLIENT_SEED, 7, stops)
     assert verify_round(game, seed, commitment.upper(), CLIENT_SEED, 7, [list(s) for s in stops])
