@@ -107,7 +107,7 @@ RETURNING id
 
 
 @contextmanager
-def database(url: str | None) -> Iterator[str]:
+def database(url: str | None, keep: bool = False) -> Iterator[str]:
     with ExitStack() as stack:
         if url is None:
             data_dir = stack.enter_context(scratch_data_dir())
@@ -119,7 +119,10 @@ def database(url: str | None) -> Iterator[str]:
         try:
             yield target
         finally:
-            asyncio.run(_admin(url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+            if keep:  # left for profiling with EXPLAIN; drop it by hand
+                print(f"kept the database: {target}", flush=True)
+            else:
+                asyncio.run(_admin(url, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -503,8 +506,11 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--load-seconds", type=int, default=30)
     parser.add_argument("--url", default=None)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the benchmark's database (with --url)"
+    )
     args = parser.parse_args()
-    with database(args.url) as url:
+    with database(args.url, keep=args.keep) as url:
         uvloop.run(run(url, args))
 
 

@@ -6,6 +6,7 @@ Every query joins the bucket decomposition (``buckets.Ranges``) to a table keyed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -18,10 +19,15 @@ from croupier.analytics.params import Filters
 from croupier.kit.errors import InvalidInputError, NotFoundError
 from croupier.kit.tenancy import Scope
 
-_SUMS = ", ".join(
-    f"sum(x.{name}){'' if name in ('stake_sq', 'theo') else '::bigint'} AS {name}"
-    for name in Sums.__dataclass_fields__
-)
+
+def _sums_sql(names: Sequence[str]) -> str:
+    return ", ".join(
+        f"sum(x.{name}){'' if name in ('stake_sq', 'theo') else '::bigint'} AS {name}"
+        for name in names
+    )
+
+
+_SUMS = _sums_sql(list(Sums.__dataclass_fields__))
 
 
 @dataclass
@@ -144,10 +150,12 @@ async def rollup_sums(
     *,
     sets: tuple[tuple[str, ...], ...] = (("r.b",),),
     extra_where: str = "true",
+    sums: Sequence[str] | None = None,
 ) -> list[asyncpg.Record]:
     """Sums of an_rollups per grouping set; each set names columns among r.b (the bucket) and
     x.<column>. Every named column comes back under its bare name, with ``g_<name>`` = 1 in
-    the rows of sets that do not group by it (PostgreSQL's GROUPING)."""
+    the rows of sets that do not group by it (PostgreSQL's GROUPING). ``sums``: only these of
+    the Sums fields (all by default)."""
     args = Args()
     columns = list(dict.fromkeys(column for group in sets for column in group))
     names = [column.split(".")[-1] for column in columns]
@@ -157,7 +165,8 @@ async def rollup_sums(
     )
     groups = ", ".join(f"({', '.join(group)})" for group in sets)
     sql = (
-        f"SELECT {keys}{_SUMS} FROM {_ranges_join(args, ranges, 'an_rollups', target)}"
+        f"SELECT {keys}{_sums_sql(sums) if sums else _SUMS}"
+        f" FROM {_ranges_join(args, ranges, 'an_rollups', target)}"
         f" WHERE {_filters(args, filters, target)} AND {extra_where}"
         f" GROUP BY GROUPING SETS ({groups})"
     )

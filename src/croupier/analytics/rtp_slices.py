@@ -4,8 +4,9 @@ z-test (rtp_monitor), the capped z-test, the large-win count and the CUSUM drift
 
 Only the game's current catalogue version is monitored: a new version starts a new window, and
 its maths (game_configs) must be for that version, else the tests answer NO_CONFIG. Everything
-is read from the rollups: three trailing 30-day windows (ending at the report's end and 1 and 2
-days before, for the consecutive-WARN rule) and the 30 daily windows of the last one.
+is read from the rollups in one query: the 32 days before the report's end, by day; the three
+trailing 30-day windows (ending at the end and 1 and 2 days before, for the consecutive-WARN
+rule) are sums of those days, and the last 30 are the drift's daily series.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import asyncpg
 
 from croupier.analytics import queries, rtp_monitor, rtp_tests
 from croupier.analytics.buckets import Ranges, split
-from croupier.analytics.kpis import Sums
 from croupier.analytics.reports import Request
 
 _FINE = ("x.game_id", "x.game_version", "x.stake_level", "x.channel")
@@ -84,23 +84,52 @@ def _is_level(key: Key) -> bool:
     return key[1] is not None and key[2] is None
 
 
-def _trailing(end: datetime) -> Ranges:
-    """Trailing windows ending at ``end``, 1 and 2 days earlier (bucket 0-2)."""
-    ranges = Ranges([], [], [], [])
-    for back in range(rtp_monitor.CONSECUTIVE_WARN_DAYS):
-        stop = end - timedelta(days=back)
-        _add(ranges, stop - timedelta(days=rtp_monitor.WINDOW_DAYS), stop, back)
-    return ranges
+# The days read: the 30-day window plus the days before it that the consecutive-WARN rule's
+# earlier windows (ending 1 and 2 days before) reach back to.
+_SPAN_DAYS = rtp_monitor.WINDOW_DAYS + rtp_monitor.CONSECUTIVE_WARN_DAYS - 1
 
 
-def _daily(end: datetime) -> tuple[Ranges, list[datetime]]:
-    """The last window's days, oldest first (bucket = day index)."""
+def _days(end: datetime) -> tuple[Ranges, list[datetime]]:
+    """The ``_SPAN_DAYS`` days before ``end``, oldest first (bucket = day index)."""
     ranges, starts = Ranges([], [], [], []), []
-    for day in range(rtp_monitor.WINDOW_DAYS):
-        start = end - timedelta(days=rtp_monitor.WINDOW_DAYS - day)
+    for day in range(_SPAN_DAYS):
+        start = end - timedelta(days=_SPAN_DAYS - day)
         starts.append(start)
         _add(ranges, start, start + timedelta(days=1), day)
     return ranges, starts
+
+
+# What the tests read (rtp_monitor.SliceStats, in its field order): the only sums queried.
+_MONITORED = ("rounds", "stake", "stake_sq", "win", "capped_win", "large_wins")
+_NOTHING = rtp_monitor.SliceStats(0, 0, 0.0, 0, 0, 0)
+
+Days = dict[int, tuple[Any, ...]]  # day index -> the monitored sums of that day
+
+
+def _over(days: Days, first: int, stop: int) -> rtp_monitor.SliceStats:
+    """The monitored sums of days [first, stop), added column by column."""
+    present = [values for day, values in days.items() if first <= day < stop]
+    if not present:
+        return _NOTHING
+    return rtp_monitor.SliceStats(*(sum(column) for column in zip(*present, strict=True)))
+
+
+def _trailing(days: Days) -> list[rtp_monitor.SliceStats]:
+    """The 30-day windows ending at the last day, 1 and 2 days earlier: sums of whole days,
+    so one read of the rollups serves both the windows and the daily drift series."""
+    return [
+        _over(days, _SPAN_DAYS - rtp_monitor.WINDOW_DAYS - back, _SPAN_DAYS - back)
+        for back in range(rtp_monitor.CONSECUTIVE_WARN_DAYS)
+    ]
+
+
+def _daily(days: Days) -> list[rtp_monitor.SliceStats]:
+    """The last window's days, oldest first, for the drift test."""
+    first = _SPAN_DAYS - rtp_monitor.WINDOW_DAYS
+    return [
+        rtp_monitor.SliceStats(*days[day]) if day in days else _NOTHING
+        for day in range(first, _SPAN_DAYS)
+    ]
 
 
 def _add(ranges: Ranges, lo: datetime, hi: datetime, bucket: int) -> None:
@@ -116,12 +145,6 @@ def _key(row: asyncpg.Record) -> Key:
         row["game_id"],
         None if row["g_stake_level"] else row["stake_level"],
         None if row["g_channel"] else row["channel"],
-    )
-
-
-def _stats(sums: Sums) -> rtp_monitor.SliceStats:
-    return rtp_monitor.SliceStats(
-        sums.rounds, sums.stake, sums.stake_sq, sums.win, sums.capped_win, sums.large_wins
     )
 
 
@@ -148,27 +171,25 @@ def _full_config(game: Any) -> tuple[Decimal | None, float | None, float | None]
 
 async def monitor(conn: asyncpg.Connection, request: Request) -> Monitor:
     """Every slice of every game in the request's scope and filters."""
-    end = request.window.end
-    daily_ranges, day_starts = _daily(end)
-    sets = (("r.b", *_FINE), ("r.b", *_LEVEL), ("r.b", *_GAME))
-    windows: dict[tuple[int, int], dict[Key, list[Sums]]] = {}
-    daily: dict[tuple[int, int], dict[Key, list[Sums]]] = {}
-    for ranges, into, size in (
-        (_trailing(end), windows, rtp_monitor.CONSECUTIVE_WARN_DAYS),
-        (daily_ranges, daily, rtp_monitor.WINDOW_DAYS),
-    ):
-        rows = await queries.rollup_sums(
-            conn,
-            request.target,
-            request.filters,
-            ranges,
-            sets=sets,
-            extra_where="x.game_id <> 0",
-        )
-        for row in rows:
-            by_key = into.setdefault((row["game_id"], row["game_version"]), {})
-            periods = by_key.setdefault(_key(row), [Sums() for _ in range(size)])
-            periods[row["b"]] = Sums.from_row(row)
+    ranges, starts = _days(request.window.end)
+    day_starts = starts[-rtp_monitor.WINDOW_DAYS :]
+    rows = await queries.rollup_sums(
+        conn,
+        request.target,
+        request.filters,
+        ranges,
+        sets=(("r.b", *_FINE), ("r.b", *_LEVEL), ("r.b", *_GAME)),
+        extra_where="x.game_id <> 0",
+        sums=_MONITORED,
+    )
+    by_day: dict[tuple[int, int], dict[Key, Days]] = {}
+    for row in rows:
+        by_key = by_day.setdefault((row["game_id"], row["game_version"]), {})
+        by_key.setdefault(_key(row), {})[row["b"]] = tuple(row[n] or 0 for n in _MONITORED)
+    windows = {
+        game: {key: _trailing(days) for key, days in by_key.items()}
+        for game, by_key in by_day.items()
+    }
     catalogue = await queries.game_catalogue(conn, sorted({g for g, _ in windows}))
     current = {
         key: slices
@@ -188,10 +209,10 @@ async def monitor(conn: asyncpg.Connection, request: Request) -> Monitor:
         game = catalogue[game_id]
         expected_rtp, sigma, p_top = _full_config(game)
         capped = capped_config(game)
-        days_of = daily.get((game_id, version), {})
+        days_of = by_day[(game_id, version)]
         for key, trailing in by_key.items():
-            window, *previous = [_stats(s) for s in trailing]
-            days = [_stats(s) for s in days_of.get(key, [Sums()] * rtp_monitor.WINDOW_DAYS)]
+            window, *previous = trailing
+            days = _daily(days_of[key])
             result.reports[key] = SliceReport(
                 game_id=game_id,
                 game_version=version,
