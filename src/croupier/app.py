@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -119,6 +120,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         analytics_task = asyncio.create_task(
             analytics_worker.run_forever(app.state.pool, analytics_stop), name="analytics"
         )
+        # What is loaded by now (the libraries' modules, the slot maths) lives as long as the
+        # process. Freezing it keeps the cyclic GC from walking those ≈270k objects again on
+        # every full collection: ≈130 ms pauses, every few heavy requests, otherwise.
+        gc.freeze()
         log.info("started", version=__version__)
         try:
             yield
