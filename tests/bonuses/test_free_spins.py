@@ -41,23 +41,16 @@ async def _spins_rule(client: httpx.AsyncClient, world: World, **fields: object)
 
 async def _take(pool: asyncpg.Pool, world: World, game_id: int) -> FreeSpin | None:
     async with unit_of_work(pool) as uow:
-        return await bonuses.take_free_spin(
-            uow.conn,
-            operator_id=world.alpha.operator_id,
-            player_id=world.alpha.player_id,
-            game_id=game_id,
-        )
+        entry = await bonuses.open_spin(uow.conn, player_id=world.alpha.player_id, game_id=game_id)
+        return entry.free_spin
 
 
 async def _play(pool: asyncpg.Pool, world: World, game_id: int, win: int, ref: str) -> None:
     """One free spin as the spin plays it: take, then settle, in one unit of work."""
     async with unit_of_work(pool) as uow:
-        spin = await bonuses.take_free_spin(
-            uow.conn,
-            operator_id=world.alpha.operator_id,
-            player_id=world.alpha.player_id,
-            game_id=game_id,
-        )
+        spin = (
+            await bonuses.open_spin(uow.conn, player_id=world.alpha.player_id, game_id=game_id)
+        ).free_spin
         assert spin is not None and spin.stake_value == 100
         await bonuses.settle_free_spin(
             uow.conn,

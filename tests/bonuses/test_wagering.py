@@ -82,19 +82,11 @@ class TestDepositMatch:
         await completed_deposit(client, settings, casino.player, 1_000, bonusCode="WELCOME")
         async with unit_of_work(pool) as uow:
             with pytest.raises(BonusMaxBetError):
-                await bonuses.check_stake(
-                    uow.conn,
-                    operator_id=casino.operator_id,
-                    player_id=casino.player_id,
-                    game_id=1,
-                    stake=201,
-                )
-            await bonuses.check_stake(
-                uow.conn,
-                operator_id=casino.operator_id,
-                player_id=casino.player_id,
-                game_id=1,
-                stake=200,
+                (
+                    await bonuses.open_spin(uow.conn, player_id=casino.player_id, game_id=1)
+                ).check_stake(201)
+            (await bonuses.open_spin(uow.conn, player_id=casino.player_id, game_id=1)).check_stake(
+                200
             )
         await wager(
             pool, operator_id=casino.operator_id, player_id=casino.player_id, stake_cash=1_000
@@ -109,12 +101,8 @@ class TestDepositMatch:
             "withdrawal_requested",
         )
         async with unit_of_work(pool) as uow:  # no bonus, no cap
-            await bonuses.check_stake(
-                uow.conn,
-                operator_id=casino.operator_id,
-                player_id=casino.player_id,
-                game_id=1,
-                stake=10_000,
+            (await bonuses.open_spin(uow.conn, player_id=casino.player_id, game_id=1)).check_stake(
+                10_000
             )
         await assert_audit_ok(pool)
 

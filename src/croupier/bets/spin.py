@@ -109,15 +109,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
     # player's safety rows for the record below, after the wallet, in the order every money
     # flow takes them.
     safety_started = perf_counter()
-    checked = await safety.check_spin(
-        conn,
-        operator_id=request.operator_id,
-        player_id=request.player_id,
-        stake=request.stake,
-        session_key=request.session_key,
-        at=request.at,
-        lock_for_record=True,
-    )
+    checked = await _check_safety(conn, request, lock_for_record=True)
     safety_ms = (perf_counter() - safety_started) * 1000
 
     seed = None
@@ -198,8 +190,8 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         xp = await vip.award_wager_xp(
             conn, operator_id=request.operator_id, player_id=request.player_id, stake=stake
         )
-    if free_spin is not None or jackpot_win is not None or funding.cash_after is None:
-        # Money moved outside the two transfers above (or was not reported): read it back.
+    if free_spin is not None or jackpot_win is not None:
+        # Money moved outside the debit and the settlement above: read the wallet back.
         now = await wallets.get_balances(
             conn, operator_id=request.operator_id, player_id=request.player_id
         )
@@ -314,14 +306,7 @@ async def _debit_stake(
         return SpinResult(_replayed(existing, fingerprint), None)
     if debit.result.status != "posted":
         # A player the safety engine refuses is told that, rather than what money is missing.
-        await safety.check_spin(
-            conn,
-            operator_id=request.operator_id,
-            player_id=request.player_id,
-            stake=request.stake,
-            session_key=request.session_key,
-            at=request.at,
-        )
+        await _check_safety(conn, request, lock_for_record=False)
         raise InsufficientFundsError(
             balance=debit.balances.cash + debit.balances.bonus - debit.balances.reserved,
             cash=debit.balances.cash,
@@ -365,6 +350,20 @@ async def _fund_free_spin(
         raise SpinKeyReusedError("This Idempotency-Key is being used by another spin.")
     stake = free_spin.stake_value
     return _Funding(stake=stake, cash=0, bonus=0, free=stake, transfer_id=str(posted.transfer_id))
+
+
+async def _check_safety(
+    conn: asyncpg.Connection, request: SpinRequest, *, lock_for_record: bool
+) -> asyncpg.Record | None:
+    return await safety.check_spin(
+        conn,
+        operator_id=request.operator_id,
+        player_id=request.player_id,
+        stake=request.stake,
+        session_key=request.session_key,
+        at=request.at,
+        lock_for_record=lock_for_record,
+    )
 
 
 def _replayed(bet: asyncpg.Record | None, fingerprint: bytes) -> asyncpg.Record:

@@ -24,14 +24,6 @@ class FreeSpin:
     stake_value: int
 
 
-async def take_free_spin(
-    conn: asyncpg.Connection, *, operator_id: int, player_id: int, game_id: int
-) -> FreeSpin | None:
-    """Consume one free spin of the active grant for this game, if there is one."""
-    row = await q.take_free_spin(conn, player_id, game_id)
-    return FreeSpin(row["id"], row["free_spin_value"]) if row else None
-
-
 async def settle_free_spin(
     conn: asyncpg.Connection,
     *,

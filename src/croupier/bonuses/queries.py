@@ -165,15 +165,6 @@ async def update_grant(
     )
 
 
-async def max_bet(conn: asyncpg.Connection, player_id: int) -> int | None:
-    return await conn.fetchval(
-        """SELECT min(max_bet) FROM bonus_grants
-           WHERE player_id = $1 AND status = 'active' AND max_bet IS NOT NULL
-             AND expires_at > now()""",
-        player_id,
-    )
-
-
 async def add_wagering(
     conn: asyncpg.Connection, player_id: int, game_key: str, stake: int
 ) -> list[asyncpg.Record]:
@@ -211,25 +202,10 @@ async def add_wagering(
     )
 
 
-async def take_free_spin(
-    conn: asyncpg.Connection, player_id: int, game_id: int
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """UPDATE bonus_grants SET free_spins_left = free_spins_left - 1
-           WHERE id = (SELECT id FROM bonus_grants
-                       WHERE player_id = $1 AND status = 'active' AND free_spin_game_id = $2
-                         AND free_spins_left > 0 AND expires_at > now()
-                       FOR UPDATE)
-             AND free_spins_left > 0
-           RETURNING id, free_spin_value""",
-        player_id,
-        game_id,
-    )
-
-
 async def open_spin(conn: asyncpg.Connection, player_id: int, game_id: int) -> asyncpg.Record:
-    """take_free_spin and max_bet in one statement, plus how many grants are active. The
-    counts read the snapshot from before the take, which changes no status or cap."""
+    """Take one free spin of the player's active grant for this game, if any, and read the
+    lowest max-bet cap and how many grants are active. The counts read the snapshot from before
+    the take, which changes no status or cap."""
     return await conn.fetchrow(
         """WITH taken AS (
                UPDATE bonus_grants SET free_spins_left = free_spins_left - 1

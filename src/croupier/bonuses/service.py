@@ -8,7 +8,7 @@ from functools import partial
 import asyncpg
 
 from croupier.bonuses import queries as q
-from croupier.bonuses.free_spins import FreeSpin, settle_free_spin, take_free_spin
+from croupier.bonuses.free_spins import FreeSpin, settle_free_spin
 from croupier.bonuses.lifecycle import (
     deposit_rule_for_code,
     expire_due,
@@ -19,14 +19,13 @@ from croupier.bonuses.lifecycle import (
     on_deposit_reversed,
 )
 from croupier.bonuses.spin_entry import SpinBonuses, open_spin
-from croupier.bonuses.wagering import check_stake, deposit_wagering_remaining, record_wager
+from croupier.bonuses.wagering import deposit_wagering_remaining, record_wager
 from croupier.kit.pagination import fetch_page
 from croupier.kit.tenancy import Scope
 
 __all__ = [
     "FreeSpin",
     "SpinBonuses",
-    "check_stake",
     "deposit_rule_for_code",
     "deposit_wagering_remaining",
     "expire_due",
@@ -39,7 +38,6 @@ __all__ = [
     "open_spin",
     "record_wager",
     "settle_free_spin",
-    "take_free_spin",
 ]
 
 OPEN = ["active", "queued"]

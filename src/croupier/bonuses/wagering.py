@@ -9,18 +9,8 @@ import asyncpg
 
 from croupier.bonuses import grants
 from croupier.bonuses import queries as q
-from croupier.bonuses.errors import BonusMaxBetError
 from croupier.ledger import service as ledger
 from croupier.ledger.service import PLAYER_BONUS
-
-
-async def check_stake(
-    conn: asyncpg.Connection, *, operator_id: int, player_id: int, game_id: int, stake: int
-) -> None:
-    """Raise BonusMaxBetError (422) if an active grant caps the stake below this one."""
-    limit = await q.max_bet(conn, player_id)
-    if limit is not None and stake > limit:
-        raise BonusMaxBetError(maxBet=limit, stake=stake)
 
 
 async def record_wager(

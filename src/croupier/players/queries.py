@@ -49,11 +49,3 @@ async def add_vip_experience(conn: asyncpg.Connection, player_id: int, xp: int) 
         player_id,
         xp,
     )
-
-
-async def affiliate_terms(conn: asyncpg.Connection, player_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """SELECT a.id, a.revenue_share_bp FROM players p JOIN affiliates a ON a.id = p.affiliate_id
-           WHERE p.id = $1""",
-        player_id,
-    )

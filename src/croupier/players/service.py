@@ -37,8 +37,3 @@ async def get_player(conn: asyncpg.Connection, scope: Scope, player_id: int) -> 
 async def add_vip_experience(conn: asyncpg.Connection, player_id: int, xp: int) -> int:
     """Adds XP to the player's global VIP experience (seed 002 §5.6); returns the new total."""
     return await queries.add_vip_experience(conn, player_id, xp)
-
-
-async def affiliate_terms(conn: asyncpg.Connection, player_id: int) -> tuple[int | None, int]:
-    row = await queries.affiliate_terms(conn, player_id)
-    return (row["id"], row["revenue_share_bp"]) if row else (None, 0)
