@@ -275,9 +275,11 @@ class EmbeddedPostgres:
             raise EmbeddedPostgresError(
                 f"no embedded PostgreSQL in {self.data_dir}; run `croupier db start` first"
             )
+        return f"postgresql://{SUPERUSER}:{self._password()}@{HOST}:{self._port()}/{DATABASE}"
+
+    def _port(self) -> int | None:
         running = _running_postmaster(self.pgdata)
-        port = running.port if running else self._saved_port()
-        return f"postgresql://{SUPERUSER}:{self._password()}@{HOST}:{port}/{DATABASE}"
+        return running.port if running else self._saved_port()
 
     def local_url(self) -> str:
         """The URL over the server's unix socket, for clients on this machine that may enter
@@ -285,13 +287,12 @@ class EmbeddedPostgres:
 
         A local socket skips the TCP stack: a round trip costs the client about a third less
         CPU, and a request makes a dozen of them."""
-        tcp = self.url()
         socket_dir = _socket_path(self.data_dir)
         if not os.access(socket_dir, os.X_OK):
-            return tcp
-        port = tcp.rpartition(":")[2].partition("/")[0]
+            return self.url()
         return (
-            f"postgresql://{SUPERUSER}:{self._password()}@/{DATABASE}?host={socket_dir}&port={port}"
+            f"postgresql://{SUPERUSER}:{self._password()}@/{DATABASE}"
+            f"?host={socket_dir}&port={self._port()}"
         )
 
     @contextmanager
