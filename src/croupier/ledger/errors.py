@@ -45,6 +45,7 @@ _BY_SQLSTATE: dict[str, type[CroupierError]] = {
     "LD001": IdempotencyKeyReusedError,
     "LD002": InvalidTransferError,
     "LD003": HoldNotFoundError,
+    "LD005": InvalidTransferError,  # a bulk batch planned past a balance: the caller's bug
 }
 _BY_CONSTRAINT: dict[str, type[CroupierError]] = {
     "ledger_transfers_one_resolution_per_hold": HoldAlreadyResolvedError,

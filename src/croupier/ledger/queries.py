@@ -81,6 +81,41 @@ async def debit(
     )
 
 
+async def post_many(
+    conn: asyncpg.Connection,
+    *,
+    transfers: Sequence[tuple[int, str, str, bytes, str | None, datetime | None]],
+    legs: Sequence[tuple[int, int, int]],
+) -> list[asyncpg.Record]:
+    """``transfers``: (operator, type, key, hash, reference, created_at); ``legs``: (1-based
+    transfer number, account, amount). One row per transfer, in order."""
+    operators, types, keys, hashes, references, created = zip(*transfers, strict=True)
+    numbers, accounts, amounts = zip(*legs, strict=True)
+    return await conn.fetch(
+        "SELECT ord, transfer_id, created_at, account_ids, balances"
+        " FROM ledger_post_many($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        operators,
+        types,
+        keys,
+        hashes,
+        references,
+        created,
+        numbers,
+        accounts,
+        amounts,
+    )
+
+
+async def lock_balances(
+    conn: asyncpg.Connection, account_ids: Sequence[int]
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, balance, reserved FROM ledger_accounts
+           WHERE id = ANY($1::bigint[]) AND NOT derived ORDER BY id FOR UPDATE""",
+        list(account_ids),
+    )
+
+
 async def hold(
     conn: asyncpg.Connection,
     *,

@@ -66,6 +66,32 @@ def _digest(operation: str, **parts: Any) -> bytes:
     return request_hash({"operation": operation, **parts})
 
 
+def _post_digest(
+    type: str, request: Mapping[str, Any], legs: Sequence[Leg], reverses_id: int | None
+) -> bytes:
+    return _digest(
+        "post",
+        type=type,
+        request=dict(request),
+        legs=sorted((leg.account_id, leg.amount) for leg in legs),
+        reverses=reverses_id,
+    )
+
+
+def _debit_digest(
+    type: str,
+    request: Mapping[str, Any],
+    cash_id: int,
+    bonus_id: int | None,
+    amount: int,
+    to_id: int,
+) -> bytes:
+    return _digest(
+        "debit", type=type, request=dict(request), cash=cash_id, bonus=bonus_id, amount=amount,
+        to=to_id,
+    )  # fmt: skip
+
+
 async def post(
     conn: asyncpg.Connection,
     *,
@@ -83,13 +109,7 @@ async def post(
     """Post one balanced transfer. Short of funds it comes back ``rejected`` (stored, so a
     retry replays the rejection); raising is the caller's choice. The accounts in ``read``
     come back in ``before`` as they were just before it, in the same round trip."""
-    digest = _digest(
-        "post",
-        type=type,
-        request=dict(request),
-        legs=sorted((leg.account_id, leg.amount) for leg in legs),
-        reverses=reverses_id,
-    )
+    digest = _post_digest(type, request, legs, reverses_id)
     return await _call(
         queries.post(
             conn,
@@ -127,15 +147,7 @@ async def post_debit(
     ``to_account_id``; the split is decided under the rows' locks and read from ``amounts``.
     The accounts in ``read`` come back in ``before`` as they were just before the debit (in
     the same round trip), for the balances the debit does not report."""
-    digest = _digest(
-        "debit",
-        type=type,
-        request=dict(request),
-        cash=cash_account_id,
-        bonus=bonus_account_id,
-        amount=amount,
-        to=to_account_id,
-    )
+    digest = _debit_digest(type, request, cash_account_id, bonus_account_id, amount, to_account_id)
     return await _call(
         queries.debit(
             conn,
@@ -152,6 +164,106 @@ async def post_debit(
             read_ids=read,
         )
     )
+
+
+# ---- bulk posting: many transfers in one call (migration 0013_ledger_bulk) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTransfer:
+    """A transfer for :func:`post_many`, built by :func:`planned_post` or :func:`planned_debit`
+    so that its stored request hash is the one the single-transfer call would store: a later
+    retry of the same key through ``post`` / ``post_debit`` replays it."""
+
+    operator_id: int
+    type: str
+    idempotency_key: str
+    digest: bytes
+    legs: tuple[Leg, ...]
+    reference: str | None
+    at: datetime | None  # created_at; None: the platform clock
+
+
+def planned_post(
+    *,
+    operator_id: int,
+    type: str,
+    idempotency_key: str,
+    request: Mapping[str, Any],
+    legs: Sequence[Leg],
+    reference: str | None = None,
+    at: datetime | None = None,
+) -> PlannedTransfer:
+    digest = _post_digest(type, request, legs, None)
+    return PlannedTransfer(operator_id, type, idempotency_key, digest, tuple(legs), reference, at)
+
+
+def planned_debit(
+    *,
+    operator_id: int,
+    type: str,
+    idempotency_key: str,
+    request: Mapping[str, Any],
+    cash_account_id: int,
+    bonus_account_id: int | None,
+    cash_part: int,
+    bonus_part: int,
+    to_account_id: int,
+    reference: str | None = None,
+    at: datetime | None = None,
+) -> PlannedTransfer:
+    """A debit split by the caller from balances it read with :func:`lock_balances` (cash
+    first, then bonus, as ``post_debit`` splits it); ``post_many`` re-checks every balance."""
+    amount = cash_part + bonus_part
+    legs = [Leg(to_account_id, amount)]
+    if cash_part:
+        legs.append(Leg(cash_account_id, -cash_part))
+    if bonus_part:
+        assert bonus_account_id is not None
+        legs.append(Leg(bonus_account_id, -bonus_part))
+    digest = _debit_digest(type, request, cash_account_id, bonus_account_id, amount, to_account_id)
+    return PlannedTransfer(operator_id, type, idempotency_key, digest, tuple(legs), reference, at)
+
+
+async def lock_balances(
+    conn: asyncpg.Connection, account_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """Lock cached accounts (ascending id order) for a bulk plan: id -> (balance, reserved)."""
+    rows = await queries.lock_balances(conn, account_ids)
+    return {row["id"]: (row["balance"], row["reserved"]) for row in rows}
+
+
+async def post_many(
+    conn: asyncpg.Connection, transfers: Sequence[PlannedTransfer]
+) -> list[TransferResult]:
+    """Post every transfer, in order, in one call, or none: a taken key or a balance that
+    would go short at any point fails the whole batch (IdempotencyKeyReusedError,
+    InvalidTransferError); it is never stored as a rejection."""
+    rows = await _call_value(
+        queries.post_many(
+            conn,
+            transfers=[
+                (t.operator_id, t.type, t.idempotency_key, t.digest, t.reference, t.at)
+                for t in transfers
+            ],
+            legs=[
+                (number, leg.account_id, leg.amount)
+                for number, t in enumerate(transfers, start=1)
+                for leg in t.legs
+            ],
+        )
+    )
+    return [
+        TransferResult(
+            transfer_id=row["transfer_id"],
+            status="posted",
+            reject_code=None,
+            balances=dict(zip(row["account_ids"], row["balances"], strict=True)),
+            replayed=False,
+            created_at=row["created_at"],
+        )
+        for row, transfer in zip(rows, transfers, strict=True)
+    ]
 
 
 async def hold(
