@@ -81,7 +81,7 @@ def provider_stack(workers: int) -> Iterator[Stack]:
             try:
                 base = f"http://127.0.0.1:{port}"
                 _wait_ready(base)
-                yield Stack(server.local_url(), base, port, server.status().port or 0)
+                yield Stack(server.local_url(), base, port, server.status().port or 0, data_dir)
             finally:
                 proc.terminate()
                 proc.wait(30)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -27,6 +28,26 @@ class Stack:
     base: str
     port: int
     pg_port: int
+    data_dir: Path
+
+
+def postgres_cpu_seconds(stack: Stack) -> float:
+    """CPU time the database server has used so far: the postmaster, its exited children
+    (backends of closed connections) and its live ones."""
+    postmaster = int((stack.data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(value) for value in fields[11:15])  # own + reaped children
+        elif ppid == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def _free_port() -> int:
@@ -38,7 +59,11 @@ def _free_port() -> int:
 @contextmanager
 def croupier_stack(workers: int = 2, pg_stats: bool = False) -> Iterator[Stack]:
     """``pg_stats`` loads pg_stat_statements so a benchmark can say where the server's time goes."""
-    extra = {"shared_preload_libraries": "pg_stat_statements"} if pg_stats else {}
+    extra = (
+        {"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all"}
+        if pg_stats
+        else {}
+    )
     with scratch_data_dir() as data_dir:
         server = EmbeddedPostgres(data_dir, extra_settings=extra)
         with server.running() as url:
@@ -67,7 +92,7 @@ def croupier_stack(workers: int = 2, pg_stats: bool = False) -> Iterator[Stack]:
             try:
                 base = f"http://127.0.0.1:{port}"
                 _wait_ready(base)
-                yield Stack(server.local_url(), base, port, server.status().port or 0)
+                yield Stack(server.local_url(), base, port, server.status().port or 0, data_dir)
             finally:
                 proc.terminate()
                 proc.wait(30)

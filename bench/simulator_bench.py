@@ -2,7 +2,7 @@
 history backfill's rate, on one throwaway stack (embedded PostgreSQL).
 
     .venv/bin/python -m bench.simulator_bench [--bots 120] [--seconds 60] \
-        [--backfill-bets 100000] [--processes 2] [--concurrency 48]
+        [--backfill-bets 100000] [--processes 2] [--concurrency 4] [--backfill-only]
 
 1. The static seed and ``--bots`` bot players; the operators' admins fund every bot over the
    admin API, so the measurement is spins rather than the payment routes (which may not be
@@ -17,12 +17,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 
 import httpx
 from pydantic import SecretStr
 
-from bench.server import ADMIN_EMAIL, ADMIN_PASSWORD, croupier_stack
+from bench.server import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    croupier_stack,
+    postgres_cpu_seconds,
+    print_statement_stats,
+    reset_statement_stats,
+)
 from croupier.config import Settings
 from croupier.db.pool import create_pool, unit_of_work
 from croupier.simulation.backfill_parallel import backfill_in_processes
@@ -96,16 +104,26 @@ def _measure(
     return (b1 - b0) / max(t1 - t0, 0.001), tally
 
 
+def _children() -> float:
+    """CPU time of this process's exited children (the backfill's worker processes)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bots", type=int, default=120)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--backfill-bets", type=int, default=100_000)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=48)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--backfill-only", action="store_true", help="skip the simulator runs")
+    parser.add_argument(
+        "--pg-stats", action="store_true", help="the server's busiest statements in the backfill"
+    )
     args = parser.parse_args()
 
-    with croupier_stack(workers=2) as stack:
+    with croupier_stack(workers=2, pg_stats=args.pg_stats) as stack:
         settings = Settings(
             database_url=stack.url,
             admin_email=ADMIN_EMAIL,
@@ -114,7 +132,7 @@ def main() -> None:
         load_static_demo(stack.url, settings)
         asyncio.run(_make_bots(stack.url, settings, args.bots))
         _fund_bots(stack.base, 5_000_000)
-        for pace in (1.0, 0.0):
+        for pace in () if args.backfill_only else (1.0, 0.0):
             rate, tally = _measure(stack.base, settings, args.seconds, pace, args.bots)
             print(
                 f"simulator pace={pace}: {rate:,.1f} bets/s over {args.seconds:.0f} s with "
@@ -124,7 +142,9 @@ def main() -> None:
             print(
                 "  not 2xx:", {k: n for k, n in refused.items() if not k.endswith(("200", "201"))}
             )
-        started = time.perf_counter()
+        if args.pg_stats:
+            reset_statement_stats(stack.url)
+        started, db_cpu, app_cpu = time.perf_counter(), postgres_cpu_seconds(stack), _children()
         report = backfill_in_processes(
             stack.url,
             settings,
@@ -135,12 +155,21 @@ def main() -> None:
             seed=1,
         )
         elapsed = time.perf_counter() - started
+        db_cpu, app_cpu = postgres_cpu_seconds(stack) - db_cpu, _children() - app_cpu
         print(
             f"backfill: {report.bets:,} bets in {elapsed:,.1f} s = {report.bets / elapsed:,.0f} "
-            f"bets/s ({args.processes} processes, {args.concurrency} connections); "
+            f"bets/s ({args.processes} processes, {args.concurrency} units in flight); "
             f"1M bets would take {1_000_000 / (report.bets / elapsed) / 60:,.1f} min; "
-            f"failed units {report.failed_units}"
+            f"failed units {report.failed_units}; {report.safety_skipped:,} planned rounds "
+            "skipped by safety pauses"
         )
+        print(
+            f"  CPU per bet: database {db_cpu / report.bets * 1000:.3f} ms, backfill processes "
+            f"{app_cpu / report.bets * 1000:.3f} ms ({db_cpu / elapsed:.2f} + "
+            f"{app_cpu / elapsed:.2f} cores)"
+        )
+        if args.pg_stats:  # per unit of work: ledger_post_many runs once in each
+            print_statement_stats(stack.url, once_per_op="SELECT ord, transfer_id")
 
 
 if __name__ == "__main__":

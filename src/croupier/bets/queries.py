@@ -61,6 +61,55 @@ async def insert_bet(conn: asyncpg.Connection, bet: dict[str, Any]) -> asyncpg.R
     )
 
 
+# insert_bets' row: the columns a bulk round sets (bets.bulk), in order.
+BULK_COLUMNS = (
+    ("operator_id", "integer"),
+    ("player_id", "bigint"),
+    ("game_id", "integer"),
+    ("round_id", "uuid"),
+    ("idempotency_key", "text"),
+    ("request_hash", "bytea"),
+    ("currency", "text"),
+    ("stake", "bigint"),
+    ("stake_cash", "bigint"),
+    ("win", "bigint"),
+    ("win_cash", "bigint"),
+    ("jackpot_contribution", "bigint"),
+    ("jackpot_win", "bigint"),
+    ("ggr", "bigint"),
+    ("xp_gained", "bigint"),
+    ("outcome", "text"),
+    ("cash_after", "bigint"),
+    ("bonus_after", "bigint"),
+    ("debit_transfer_id", "text"),
+    ("settle_transfer_id", "text"),
+    ("is_seeded", "boolean"),
+    ("game_version", "integer"),
+    ("created_at", "timestamptz"),
+)
+_SELECTED = (f"u.{name}::jsonb" if name == "outcome" else f"u.{name}" for name, _ in BULK_COLUMNS)
+_BULK_INSERT = f"""
+INSERT INTO bets ({", ".join(name for name, _ in BULK_COLUMNS)}, stake_bonus, win_bonus, rng,
+                  affiliate_id, affiliate_share)
+SELECT {", ".join(_SELECTED)},
+       0, 0, 'csprng', a.id, coalesce(floor(u.ggr * a.revenue_share_bp / 10000.0)::bigint, 0)
+FROM unnest({", ".join(f"${i + 1}::{kind}[]" for i, (_, kind) in enumerate(BULK_COLUMNS))})
+     WITH ORDINALITY AS u({", ".join(name for name, _ in BULK_COLUMNS)}, ord)
+JOIN players p ON p.id = u.player_id
+LEFT JOIN affiliates a ON a.id = p.affiliate_id
+ORDER BY u.ord
+RETURNING id, round_id
+"""
+
+
+async def insert_bets(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> list[int]:
+    """Log many cash rounds at once (rows in BULK_COLUMNS order); their ids, in order. The
+    affiliate share as insert_bet takes it: the player's terms now, on the GGR, floored."""
+    returned = await conn.fetch(_BULK_INSERT, *(list(column) for column in zip(*rows, strict=True)))
+    ids = {row["round_id"]: row["id"] for row in returned}
+    return [ids[row[3]] for row in rows]
+
+
 async def get_bet(
     conn: asyncpg.Connection, scope: Scope, bet_id: int, player_id: int | None
 ) -> asyncpg.Record | None:

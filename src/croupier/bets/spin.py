@@ -82,7 +82,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
     if game["provider"] != "builtin":
         raise ExternalGameError()
     definition = get_game_definition(game["engine_key"])
-    _check_stake(definition, game, request.stake)
+    check_stake(definition, game, request.stake)
     currency = await operators.operator_currency(conn, request.operator_id)
     house = await ledger.ensure_account(
         conn, operator_id=request.operator_id, kind="house", currency=currency
@@ -373,7 +373,8 @@ def _replayed(bet: asyncpg.Record | None, fingerprint: bytes) -> asyncpg.Record:
     return bet
 
 
-def _check_stake(definition: Any, game: asyncpg.Record, stake: int) -> None:
+def check_stake(definition: Any, game: asyncpg.Record, stake: int) -> None:
+    """StakeOutOfRangeError (422) unless the game takes this stake."""
     if not game["min_bet"] <= stake <= game["max_bet"]:
         raise StakeOutOfRangeError(minBet=game["min_bet"], maxBet=game["max_bet"])
     try:

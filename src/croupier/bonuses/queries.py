@@ -226,6 +226,25 @@ async def open_spin(conn: asyncpg.Connection, player_id: int, game_id: int) -> a
     )
 
 
+async def peek_spins(conn: asyncpg.Connection, player_ids: list[int]) -> list[asyncpg.Record]:
+    """Per player with active grants: the lowest max-bet cap, the games with free spins left,
+    and the least wagering any money grant still needs (open_spin's reads, for many players
+    and without taking anything)."""
+    return await conn.fetch(
+        """SELECT player_id, min(max_bet) AS max_bet,
+                  coalesce(array_agg(DISTINCT free_spin_game_id) FILTER (
+                      WHERE free_spin_game_id IS NOT NULL AND free_spins_left > 0), '{}')
+                      AS free_spin_games,
+                  min(wagering_required - wagering_progress) FILTER (
+                      WHERE kind <> 'deposit_wagering' AND wagering_progress < wagering_required)
+                      AS money_wagering_left
+           FROM bonus_grants
+           WHERE player_id = ANY($1::bigint[]) AND status = 'active' AND expires_at > now()
+           GROUP BY player_id""",
+        player_ids,
+    )
+
+
 async def add_free_spin_win(
     conn: asyncpg.Connection, grant_id: int, win: int
 ) -> asyncpg.Record | None:

@@ -18,12 +18,13 @@ from croupier.bonuses.lifecycle import (
     on_deposit_completed,
     on_deposit_reversed,
 )
-from croupier.bonuses.spin_entry import SpinBonuses, open_spin
+from croupier.bonuses.spin_entry import BulkEntry, SpinBonuses, open_spin, peek_spins
 from croupier.bonuses.wagering import deposit_wagering_remaining, record_wager
 from croupier.kit.pagination import fetch_page
 from croupier.kit.tenancy import Scope
 
 __all__ = [
+    "BulkEntry",
     "FreeSpin",
     "SpinBonuses",
     "deposit_rule_for_code",
@@ -36,6 +37,7 @@ __all__ = [
     "on_deposit_completed",
     "on_deposit_reversed",
     "open_spin",
+    "peek_spins",
     "record_wager",
     "settle_free_spin",
 ]

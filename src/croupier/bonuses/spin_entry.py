@@ -34,3 +34,27 @@ async def open_spin(conn: asyncpg.Connection, *, player_id: int, game_id: int) -
     if row["free_grant_id"] is not None:
         free_spin = FreeSpin(row["free_grant_id"], row["free_spin_value"])
     return SpinBonuses(free_spin, row["max_bet"], row["active_grants"] > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkEntry:
+    """A player's bonus state for rounds played in bulk (read, nothing taken)."""
+
+    max_bet: int | None
+    free_spin_games: frozenset[int]  # a round on one of these takes a free spin
+    # The least wagering a money grant still needs: a weighted stake never exceeds the stake,
+    # so rounds staking less than this in all cannot complete one (and convert its money).
+    money_wagering_left: int | None
+
+    def check_stake(self, stake: int) -> None:
+        SpinBonuses(None, self.max_bet, True).check_stake(stake)
+
+
+async def peek_spins(conn: asyncpg.Connection, player_ids: list[int]) -> dict[int, BulkEntry]:
+    """The players with an active grant; the others have none."""
+    return {
+        row["player_id"]: BulkEntry(
+            row["max_bet"], frozenset(row["free_spin_games"]), row["money_wagering_left"]
+        )
+        for row in await q.peek_spins(conn, player_ids)
+    }

@@ -6,6 +6,7 @@ may keep a player from their money.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,7 +71,13 @@ async def check_spin(
         row = await queries.check_row(conn, operator_id, player_id, key)
     if row is None or row["limits"] is None:
         return row  # no safety row yet: nothing can be restricted
-    now = at or utcnow()
+    refuse_spin(row, stake, at or utcnow())
+    return row
+
+
+def refuse_spin(row: Mapping[str, Any], stake: int, now: datetime) -> None:
+    """The spin rules on the player's safety state (a state row, or a run's state in memory):
+    raise the refusal that applies, if any."""
     _raise_if_excluded(row, now)
     if row["stop_until"] and row["stop_until"] > now:
         error = _STOP_ERRORS.get(row["stop_code"], SafetyStopError)
@@ -97,7 +104,6 @@ async def check_spin(
             limitCents=broken.amount,
             remainingCents=max(broken.amount - used, 0),
         )
-    return row
 
 
 def _check_session(limits: list[Limit], row: Any, live: bool, stake: int, now: datetime) -> None:

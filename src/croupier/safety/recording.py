@@ -23,7 +23,7 @@ from croupier.realtime import service as realtime
 from croupier.safety import engine, queries, state_rows
 from croupier.safety import limits as limit_rules
 from croupier.safety.config import SafetyConfig, config_from_json
-from croupier.safety.engine import Restrictions, SafetyAssessment, SpinInput
+from croupier.safety.engine import Restrictions, SafetyAssessment, SpinInput, Verdict
 from croupier.safety.errors import LossLimitLockedError
 from croupier.safety.limits import Limit
 from croupier.safety.state import PlayerState, SessionState, from_ms, to_ms
@@ -178,16 +178,10 @@ async def record_spin(
     return await _assess_and_save(conn, operator_id, player_id, key, loaded, spin, source, game_key)
 
 
-async def _assess_and_save(
-    conn: asyncpg.Connection,
-    operator_id: int,
-    player_id: int,
-    key: str,
-    loaded: Loaded,
-    spin: SpinInput,
-    source: str,
-    game_key: str,
-) -> SafetyAssessment:
+def assess(operator_id: int, player_id: int, loaded: Loaded, spin: SpinInput) -> Verdict | None:
+    """Score one spin into the loaded state (in memory); None if scoring failed, which is
+    logged and changes nothing: a scoring bug must never fail (or change) a spin that already
+    happened."""
     try:
         verdict = engine.assess_spin(
             loaded.cfg,
@@ -198,14 +192,30 @@ async def _assess_and_save(
             loaded.restrictions,
             spin,
         )
-    except Exception:  # a scoring bug must never fail (or change) a spin that already happened
+    except Exception:
         log.exception("safety_scoring_failed", operator_id=operator_id, player_id=player_id)
+        return None
+    if spin.counts_money:
+        # For the game client's next telemetry event: the action of the spin it reports.
+        loaded.session.pending_action = verdict.assessment.action if verdict.persist else None
+    return verdict
+
+
+async def _assess_and_save(
+    conn: asyncpg.Connection,
+    operator_id: int,
+    player_id: int,
+    key: str,
+    loaded: Loaded,
+    spin: SpinInput,
+    source: str,
+    game_key: str,
+) -> SafetyAssessment:
+    verdict = assess(operator_id, player_id, loaded, spin)
+    if verdict is None:
         p = loaded.player
         return SafetyAssessment(p.score, p.band, list(p.reasons))
     assessment = verdict.assessment
-    if spin.counts_money:
-        # For the game client's next telemetry event: the action of the spin it reports.
-        loaded.session.pending_action = assessment.action if verdict.persist else None
     await save(
         conn,
         operator_id,
@@ -216,11 +226,11 @@ async def _assess_and_save(
         (assessment, source, game_key) if verdict.persist else None,
     )
     if verdict.persist:
-        await _announce(conn, operator_id, player_id, assessment, verdict.open_case, spin.now_ms)
+        await announce(conn, operator_id, player_id, assessment, verdict.open_case, spin.now_ms)
     return assessment
 
 
-async def _announce(
+async def announce(
     conn: asyncpg.Connection,
     operator_id: int,
     player_id: int,
@@ -354,7 +364,7 @@ async def record_deposit(
             source="deposit",
             at=from_ms(now_ms),
         )
-        await _announce(conn, operator_id, player_id, assessment, False, now_ms)
+        await announce(conn, operator_id, player_id, assessment, False, now_ms)
 
 
 async def set_session_loss_limit(

@@ -1,14 +1,14 @@
 """``croupier seed history``: months of past play, generated fast, through the live services.
 
-Every bet is ``bets.spin.spin`` (seeded), every top-up a card deposit through the payments
-service, so the ledger, jackpots, VIP and the bet log are written exactly as live play writes
-them. Only the clock differs: each spin's unit of work sets ``croupier.clock`` (migration
-0010_clock), so its rows carry the planned past time.
+Every round is played by ``bets.bulk`` (seeded), every top-up is a card deposit through the
+payments service, so the ledger, jackpots, VIP, wagering, safety and the bet log are written by
+the same rules as live play. Only the clock differs: each row carries its planned past time.
 
-Speed comes from concurrency and fewer commits, not from shortcuts: many bots play at once
-(one asyncio task and connection each), a unit of work holds a run of one bot's consecutive
-spins, and commits do not wait for the WAL flush (``synchronous_commit = off``: a crash may
-lose the last moments of generated history, never its consistency).
+Speed comes from doing the I/O in bulk, not from shortcuts: a unit of work plays a run of up to
+25 consecutive rounds for each of a group of bots, planned in memory from their locked wallets
+and safety state and written set-wise (``ledger.post_many``); a few groups run at once; commits
+do not wait for the WAL flush (``synchronous_commit = off``: a crash may lose the last moments
+of generated history, never its consistency).
 """
 
 from __future__ import annotations
@@ -16,24 +16,25 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
 
-from croupier.bets.spin import SpinRequest, spin
+from croupier.bets import bulk
+from croupier.bets.bulk import PlannedRound, PlayedRound
 from croupier.config import Settings
+from croupier.db.clock import set_clock
 from croupier.db.pool import create_pool, unit_of_work
-from croupier.safety.errors import SafetyRefusal
 from croupier.simulation import funding, history_plan, profiles, queries
 from croupier.simulation.funding import OperatorBooks
-from croupier.simulation.history_plan import Session
 
 log = structlog.get_logger("croupier.simulation.backfill")
 
-SPINS_PER_UNIT = 25  # one bot's consecutive spins committed together
+ROUNDS_PER_RUN = 25  # one bot's consecutive rounds in a unit of work
+BOTS_PER_UNIT = 40  # bots whose runs share a unit of work
 
 
 @dataclass
@@ -42,8 +43,8 @@ class BackfillReport:
     deposits: int = 0
     top_ups: int = 0
     failed_units: int = 0
-    # Planned spins not played because the safety engine paused the bot (its unit rolled back
-    # and the bot skipped the rest of that session), as a real player would have been.
+    # Planned rounds not played because a refusal (the safety engine's, mostly) paused the bot:
+    # it skips the rest of that session, as a real player would have to.
     safety_skipped: int = 0
     seconds: float = 0.0
     first: datetime | None = None
@@ -64,13 +65,13 @@ async def backfill(
     *,
     days: int,
     bets: int,
-    concurrency: int = 48,
+    concurrency: int = 4,
     seed: int | None = None,
     progress: Progress | None = None,
     part: tuple[int, int] = (0, 1),
 ) -> BackfillReport:
-    """Play ``bets`` seeded spins spread over the last ``days`` days across the bots."""
-    pool = await create_pool(url, min_size=2, max_size=concurrency + 2)
+    """Play ``bets`` seeded rounds spread over the last ``days`` days across the bots."""
+    pool = await create_pool(url, min_size=1, max_size=concurrency + 1)
     try:
         return await backfill_with_pool(
             pool, settings, days=days, bets=bets, concurrency=concurrency, seed=seed,
@@ -86,178 +87,201 @@ async def backfill_with_pool(
     *,
     days: int,
     bets: int,
-    concurrency: int = 48,
+    concurrency: int = 4,
     seed: int | None = None,
     progress: Progress | None = None,
     part: tuple[int, int] = (0, 1),
 ) -> BackfillReport:
     """``part`` (index, parts): play only the bots whose id falls in this part, for a backfill
-    split over several processes."""
-    async with pool.acquire() as conn:
-        bots = await queries.bots(conn)
-        books = await funding.operator_books(conn)
+    split over several processes. ``concurrency``: units of work in flight at once."""
+    async with unit_of_work(pool) as uow:
+        rows = await queries.bots(uow.conn)
+        books = await funding.operator_books(uow.conn)
+        await funding.open_house_accounts(uow.conn, books)
     index, parts = part
-    bots = [
+    rows = [
         bot
-        for bot in bots
-        if bot["id"] % parts == index
-        and bot["operator_id"] in books
+        for bot in rows
+        if bot["id"] % parts == index and bot["operator_id"] in books
         and books[bot["operator_id"]].games
-    ]
-    if not bots:
+    ]  # fmt: skip
+    if not rows:
         raise LookupError("No bot players to play with: run `croupier seed bots N` first.")
     rng = random.Random(seed)
     end = datetime.now(UTC)
     start = end - timedelta(days=days)
     run = f"{int(end.timestamp())}{rng.randrange(10**6):06d}"
     report = BackfillReport()
-    queue: asyncio.Queue[tuple[asyncpg.Record, int]] = asyncio.Queue()
-    for bot, quota in zip(bots, history_plan.split(bets, len(bots)), strict=True):
-        if quota:
-            queue.put_nowait((bot, quota))
+    bots = [
+        _Bot(row, books[row["operator_id"]], quota, run, start, end, random.Random(rng.random()))
+        for row, quota in zip(rows, history_plan.split(bets, len(rows)), strict=True)
+        if quota
+    ]
     started = time.perf_counter()
-
-    async def worker(worker_rng: random.Random) -> None:
-        while not queue.empty():
-            bot, quota = queue.get_nowait()
-            player = _BotPlay(pool, settings, books[bot["operator_id"]], bot, run, report)
-            sessions = history_plan.plan_sessions(
-                profile=player.profile,
-                timezone=bot["timezone"] or "UTC",
-                spins=quota,
-                games=len(player.books.games),
-                start=start,
-                end=end,
-                rng=worker_rng,
-            )
-            await player.play(sessions, worker_rng, progress)
-
-    workers = min(concurrency, queue.qsize())
-    await asyncio.gather(*(worker(random.Random(rng.random())) for _ in range(workers)))
+    # Each worker owns a fixed share of the bots, so no two units ever lock the same wallet.
+    workers = max(1, min(concurrency, len(bots)))
+    await asyncio.gather(
+        *(_Worker(pool, settings, bots[w::workers], report, progress).run() for w in range(workers))
+    )
     report.seconds = time.perf_counter() - started
     log.info("history_backfilled", bets=report.bets, seconds=round(report.seconds, 1))
     return report
 
 
-class _BotPlay:
-    """One bot's past: its sessions played in order, a run of spins per unit of work."""
+class _Bot:
+    """One bot's past: its planned sessions, its stakes, and what it has left to play.
+
+    The bulk service asks it for its next round; a run it could not finish hands the round
+    back (``pending``) and it offers it again in the next unit (after a top-up, if short)."""
+
+    def __init__(
+        self,
+        row: asyncpg.Record,
+        books: OperatorBooks,
+        quota: int,
+        run: str,
+        start: datetime,
+        end: datetime,
+        rng: random.Random,
+    ) -> None:
+        self.row, self.books, self.rng = row, books, rng
+        self.operator_id: int = row["operator_id"]
+        self.player_id: int = row["id"]
+        self.profile = profiles.profile_of(row["username"])
+        self.key = f"hist-{run}-{row['id']}"
+        self.sequence = 0
+        self.sessions: Iterator[history_plan.Session] = history_plan.plan_sessions(
+            profile=self.profile,
+            timezone=row["timezone"] or "UTC",
+            spins=quota,
+            games=len(books.games),
+            start=start,
+            end=end,
+            rng=rng,
+        )
+        self.times: list[datetime] = []
+        self.game = books.games[0]
+        self.stake = 0
+        self.pending: PlannedRound | None = None
+        self.needs_top_up = False
+        self.done = False
+
+    def next_round(self, last: PlayedRound | None) -> PlannedRound | None:
+        if last is not None:
+            self._after(last)
+        if self.pending is not None:
+            plan, self.pending = self.pending, None
+            return plan
+        while not self.times:
+            session = next(self.sessions, None)
+            if session is None:
+                self.done = True
+                return None
+            self.game = self.books.games[session.game_index]
+            self.times = list(session.times)
+            self.stake = self._base_stake()
+        moment = self.times.pop(0)
+        if not self.profile.chases_losses:
+            self.stake = self._base_stake()
+        self.sequence += 1
+        return PlannedRound(self.game.id, self.stake, f"{self.key}-{self.sequence}", moment)
+
+    def skip_session(self) -> int:
+        """The safety engine paused the bot: the rest of this session is not played."""
+        skipped = len(self.times) + (1 if self.pending else 0)
+        self.times, self.pending = [], None
+        return skipped
+
+    def _base_stake(self) -> int:
+        return self.game.fit(profiles.base_stake(self.profile, self.rng)) or self.game.min_bet
+
+    def _after(self, played: PlayedRound) -> None:
+        if self.profile.chases_losses:
+            base = self.game.fit(self.profile.small_stake[0]) or self.game.min_bet
+            ceiling = self.game.fit(self.profile.large_stake[1] * 4) or self.game.max_bet
+            lost = played.win < played.stake
+            self.stake = profiles.chase_stake(played.stake, lost, base, ceiling)
+
+
+class _Worker:
+    """Units of work over its bots until all have played their quota."""
 
     def __init__(
         self,
         pool: asyncpg.Pool,
         settings: Settings,
-        books: OperatorBooks,
-        bot: asyncpg.Record,
-        run: str,
+        bots: list[_Bot],
         report: BackfillReport,
+        progress: Progress | None,
     ) -> None:
-        self.pool, self.settings, self.books, self.bot, self.report = (
-            pool, settings, books, bot, report,
+        self.pool, self.settings, self.bots, self.report, self.progress = (
+            pool, settings, bots, report, progress,
         )  # fmt: skip
-        self.profile = profiles.profile_of(bot["username"])
-        self.key = f"hist-{run}-{bot['id']}"
-        self.sequence = 0
-        self.balance: int | None = None
-        self.stake = 0
 
-    async def play(
-        self, sessions: Iterable[Session], rng: random.Random, progress: Progress | None
-    ) -> None:
-        for session in sessions:
-            game = self.books.games[session.game_index]
-            self.stake = self._first_stake(game, rng)
-            for index in range(0, len(session.times), SPINS_PER_UNIT):
-                times = session.times[index : index + SPINS_PER_UNIT]
-                try:
-                    done = await self._unit(game, times, rng)
-                except SafetyRefusal as refusal:
-                    skipped = len(session.times) - index
-                    self.report.safety_skipped += skipped
-                    log.info("history_bot_paused", player_id=self.bot["id"], code=refusal.code)
-                    if progress is not None:
-                        progress(skipped)
-                    break
-                if progress is not None and done:
-                    progress(done)
+    async def run(self) -> None:
+        active = list(self.bots)
+        while active:
+            for offset in range(0, len(active), BOTS_PER_UNIT):
+                await self._unit(active[offset : offset + BOTS_PER_UNIT])
+            active = [bot for bot in active if not bot.done]
 
-    async def _unit(self, game: funding.Game, times: list[datetime], rng: random.Random) -> int:
+    async def _unit(self, bots: list[_Bot]) -> None:
+        top_ups: list[str] = []
         try:
             async with unit_of_work(self.pool) as uow:
                 conn = uow.conn
                 await conn.execute("SET LOCAL synchronous_commit = off")
-                if self.balance is None:
-                    self.balance = await funding.balance(conn, self.bot)
-                played = 0
-                top_ups: list[str] = []
-                for moment in times:
-                    stake = self._next_stake(game, rng)
-                    if self.balance < stake:
-                        top_ups.append(await self._top_up(conn, moment, stake, rng))
-                    await funding.set_clock(conn, moment)
-                    self.sequence += 1
-                    played_round = await spin(
-                        conn,
-                        SpinRequest(
-                            operator_id=self.bot["operator_id"],
-                            player_id=self.bot["id"],
-                            game_id=game.id,
-                            stake=stake,
-                            idempotency_key=f"{self.key}-{self.sequence}",
-                            is_seeded=True,
-                            at=moment,
-                        ),
-                    )
-                    bet = played_round.bet
-                    self.balance = bet["cash_after"] + bet["bonus_after"]
-                    self._after(bet, game)
-                    played += 1
-        except SafetyRefusal:
-            self.balance = None
-            raise
+                for bot in bots:
+                    if bot.needs_top_up and bot.pending is not None:
+                        top_ups.append(await self._top_up(conn, bot, bot.pending))
+                        bot.needs_top_up = False
+                await set_clock(conn, None)  # the rounds carry their own times
+                reports = await bulk.play(conn, bots, max_rounds=ROUNDS_PER_RUN)
         except Exception:
-            # The unit rolled back as a whole: nothing of it was written. Re-read the balance
-            # and go on with the bot's next run of spins.
-            log.exception("history_unit_failed", player_id=self.bot["id"])
+            # The unit rolled back as a whole: nothing of it was written. Its bots go on with
+            # their next rounds (the ones planned here are lost, like a crash would lose them).
+            log.exception("history_unit_failed", bots=[bot.player_id for bot in bots])
             self.report.failed_units += 1
-            self.balance = None
-            return 0
-        self.report.bets += played
+            for bot in bots:
+                bot.pending, bot.needs_top_up = None, False
+            return
+        played = 0
+        for bot, run in zip(bots, reports, strict=True):
+            played += len(run.rounds)
+            self._account(bot, run)
         self.report.deposits += top_ups.count("deposit")
         self.report.top_ups += top_ups.count("adjustment")
-        slug = self.bot["operator_slug"]
-        self.report.by_operator[slug] = self.report.by_operator.get(slug, 0) + played
-        self.report.first = min(filter(None, (self.report.first, times[0])))
-        self.report.last = max(filter(None, (self.report.last, times[-1])))
-        return played
+        if self.progress is not None and played:
+            self.progress(played)
 
-    async def _top_up(
-        self, conn: asyncpg.Connection, moment: datetime, stake: int, rng: random.Random
-    ) -> str:
+    def _account(self, bot: _Bot, run: bulk.RunReport) -> None:
+        report = self.report
+        if run.rounds:
+            report.bets += len(run.rounds)
+            slug = bot.books.slug
+            report.by_operator[slug] = report.by_operator.get(slug, 0) + len(run.rounds)
+            report.first = min(filter(None, (report.first, run.rounds[0].at)))
+            report.last = max(filter(None, (report.last, run.rounds[-1].at)))
+        bot.pending = run.unplayed
+        if run.stop == bulk.FUNDS:
+            bot.needs_top_up = True
+        elif run.stop == bulk.REFUSED:
+            code = getattr(run.refusal, "code", None)
+            log.info("history_bot_paused", player_id=bot.player_id, code=code)
+            skipped = bot.skip_session()
+            report.safety_skipped += skipped
+            if self.progress is not None and skipped:
+                self.progress(skipped)
+
+    async def _top_up(self, conn: asyncpg.Connection, bot: _Bot, plan: PlannedRound) -> str:
         # Whole hundreds: the demo provider declines amounts ending in 13 (its test cards).
-        amount = max(stake * 20, rng.randint(*self.profile.deposit)) // 100 * 100 + 100
-        kind = await funding.top_up(
+        amount = max(plan.stake * 20, bot.rng.randint(*bot.profile.deposit)) // 100 * 100 + 100
+        return await funding.top_up(
             conn,
             self.settings,
-            self.books,
-            self.bot,
+            bot.books,
+            bot.row,
             amount=amount,
-            at=moment - timedelta(seconds=30),
-            key=f"{self.key}-dep-{self.sequence}",
+            at=plan.at - timedelta(seconds=30),
+            key=f"{bot.key}-dep-{bot.sequence}",
         )
-        self.balance = (self.balance or 0) + amount
-        return kind
-
-    def _first_stake(self, game: funding.Game, rng: random.Random) -> int:
-        return game.fit(profiles.base_stake(self.profile, rng)) or game.min_bet
-
-    def _next_stake(self, game: funding.Game, rng: random.Random) -> int:
-        if self.profile.chases_losses:
-            return self.stake
-        return game.fit(profiles.base_stake(self.profile, rng)) or game.min_bet
-
-    def _after(self, bet: asyncpg.Record, game: funding.Game) -> None:
-        if self.profile.chases_losses:
-            lost = bet["win"] < bet["stake"]
-            base = game.fit(self.profile.small_stake[0]) or game.min_bet
-            ceiling = game.fit(self.profile.large_stake[1] * 4) or game.max_bet
-            self.stake = profiles.chase_stake(bet["stake"], lost, base, ceiling)

@@ -111,8 +111,8 @@ def history(
     days: Annotated[int, typer.Option("--days", min=1, max=3650)] = 90,
     bets: Annotated[int, typer.Option("--bets", min=1)] = 100_000,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=200, help="Connections in all.")
-    ] = 48,
+        int, typer.Option("--concurrency", min=1, max=64, help="Units of work in flight, in all.")
+    ] = 4,
     processes: Annotated[
         int, typer.Option("--processes", min=1, max=32, help="Python processes.")
     ] = 2,

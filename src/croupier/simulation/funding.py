@@ -11,9 +11,12 @@ import asyncpg
 
 from croupier.auth.principal import Role
 from croupier.config import Settings
+from croupier.db.clock import set_clock
 from croupier.games import service as games
+from croupier.jackpots import service as jackpots
 from croupier.kit.errors import CroupierError
 from croupier.kit.tenancy import Scope
+from croupier.ledger import service as ledger
 from croupier.operators import service as operators
 from croupier.payments import deposits
 from croupier.simulation.profiles import fit_stake
@@ -28,6 +31,7 @@ class Game:
     min_bet: int
     max_bet: int
     lines: int
+    jackpot_group: str | None = None
 
     def fit(self, stake: int) -> int | None:
         return fit_stake(stake, min_bet=self.min_bet, max_bet=self.max_bet, multiple=self.lines)
@@ -52,7 +56,14 @@ async def operator_books(conn: asyncpg.Connection) -> dict[int, OperatorBooks]:
         staff = await operators.list_staff(conn, scope, operator["id"])
         admin = next((row["id"] for row in staff if row["role"] == Role.OPERATOR_ADMIN), None)
         playable = [
-            Game(row["id"], row["slug"], row["min_bet"], row["max_bet"], _lines(row))
+            Game(
+                row["id"],
+                row["slug"],
+                row["min_bet"],
+                row["max_bet"],
+                _lines(row),
+                row["jackpot_group"],
+            )
             for row in await games.list_games(conn, category=None, operator_id=operator["id"])
             if row["provider"] == "builtin"
         ]
@@ -62,15 +73,23 @@ async def operator_books(conn: asyncpg.Connection) -> dict[int, OperatorBooks]:
     return books
 
 
+async def open_house_accounts(conn: asyncpg.Connection, books: dict[int, OperatorBooks]) -> None:
+    """Create the shared accounts rounds credit (house, jackpot pools) up front, in one
+    order: concurrent units creating them on first use could deadlock on each other."""
+    for operator_id in sorted(books):
+        book = books[operator_id]
+        await ledger.ensure_account(
+            conn, operator_id=operator_id, kind="house", currency=book.currency
+        )
+        for group in sorted({game.jackpot_group for game in book.games if game.jackpot_group}):
+            pool = await jackpots.pool_for_group(conn, group, book.currency)
+            if pool is not None:
+                await jackpots.pool_account(conn, operator_id=operator_id, pool=pool)
+
+
 def _lines(game: asyncpg.Record) -> int:
     paytable = game["paytable"] or {}
     return int(paytable.get("lines") or 1)
-
-
-async def set_clock(conn: asyncpg.Connection, moment: datetime) -> None:
-    """Rows written from here to the next call (or the end of the transaction) are dated
-    ``moment`` (migration 0010_clock)."""
-    await conn.execute("SELECT set_config('croupier.clock', $1, true)", moment.isoformat())
 
 
 async def balance(conn: asyncpg.Connection, bot: asyncpg.Record) -> int:

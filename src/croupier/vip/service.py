@@ -31,11 +31,16 @@ class VipStatus:
         return self.next_level["xp_required"] - self.xp if self.next_level else None
 
 
+def wager_xp(stake: int) -> int:
+    """The XP a wager of ``stake`` earns (for callers that credit several at once: add_xp)."""
+    return stake * WAGER_XP_MULTIPLIER
+
+
 async def award_wager_xp(
     conn: asyncpg.Connection, *, operator_id: int, player_id: int, stake: int
 ) -> int:
     """Credits the XP a wager earns (and any level it reaches); returns the XP added."""
-    xp = stake * WAGER_XP_MULTIPLIER
+    xp = wager_xp(stake)
     if xp > 0:
         await add_xp(conn, operator_id=operator_id, player_id=player_id, xp=xp)
     return xp
