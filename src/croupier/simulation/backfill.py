@@ -35,6 +35,7 @@ log = structlog.get_logger("croupier.simulation.backfill")
 
 ROUNDS_PER_RUN = 25  # one bot's consecutive rounds in a unit of work
 BOTS_PER_UNIT = 40  # bots whose runs share a unit of work
+MAX_REPLANS = 3  # times a bot plans again the rounds pauses made it skip
 
 
 @dataclass
@@ -43,9 +44,11 @@ class BackfillReport:
     deposits: int = 0
     top_ups: int = 0
     failed_units: int = 0
-    # Planned rounds not played because a refusal (the safety engine's, mostly) paused the bot:
-    # it skips the rest of that session, as a real player would have to.
+    # Rounds a refusal (the safety engine's, mostly) made a bot skip: it leaves the session,
+    # as a real player would have to, and plays them in later sessions; ``shortfall`` of them
+    # were never played (the bot was refused again and again).
     safety_skipped: int = 0
+    shortfall: int = 0
     seconds: float = 0.0
     first: datetime | None = None
     last: datetime | None = None
@@ -124,6 +127,9 @@ async def backfill_with_pool(
         *(_Worker(pool, settings, bots[w::workers], report, progress).run() for w in range(workers))
     )
     report.seconds = time.perf_counter() - started
+    report.shortfall = sum(bot.owed for bot in bots)
+    if progress is not None and report.shortfall:
+        progress(report.shortfall)  # never to be played: the bar completes
     log.info("history_backfilled", bets=report.bets, seconds=round(report.seconds, 1))
     return report
 
@@ -150,15 +156,14 @@ class _Bot:
         self.profile = profiles.profile_of(row["username"])
         self.key = f"hist-{run}-{row['id']}"
         self.sequence = 0
-        self.sessions: Iterator[history_plan.Session] = history_plan.plan_sessions(
-            profile=self.profile,
-            timezone=row["timezone"] or "UTC",
-            spins=quota,
-            games=len(books.games),
-            start=start,
-            end=end,
-            rng=rng,
-        )
+        self.end = end
+        self.sessions: Iterator[history_plan.Session] = self._plan(quota, start)
+        # Rounds a pause skipped, planned again later in the period so that the backfill
+        # plays the number of rounds asked for (a few times at most: a bot kept out for good
+        # comes up short, and the report says by how much).
+        self.owed = 0
+        self.replans = 0
+        self.last_at = start
         self.times: list[datetime] = []
         self.game = books.games[0]
         self.stake = 0
@@ -174,23 +179,39 @@ class _Bot:
             return plan
         while not self.times:
             session = next(self.sessions, None)
+            if session is None and self.owed and self.replans < MAX_REPLANS:
+                self.replans += 1
+                self.sessions, self.owed = self._plan(self.owed, self.last_at), 0
+                continue
             if session is None:
                 self.done = True
                 return None
             self.game = self.books.games[session.game_index]
             self.times = list(session.times)
             self.stake = self._base_stake()
-        moment = self.times.pop(0)
+        moment = self.last_at = self.times.pop(0)
         if not self.profile.chases_losses:
             self.stake = self._base_stake()
         self.sequence += 1
         return PlannedRound(self.game.id, self.stake, f"{self.key}-{self.sequence}", moment)
 
     def skip_session(self) -> int:
-        """The safety engine paused the bot: the rest of this session is not played."""
+        """The safety engine paused the bot: the rest of this session is not played now."""
         skipped = len(self.times) + (1 if self.pending else 0)
         self.times, self.pending = [], None
+        self.owed += skipped
         return skipped
+
+    def _plan(self, rounds: int, start: datetime) -> Iterator[history_plan.Session]:
+        return history_plan.plan_sessions(
+            profile=self.profile,
+            timezone=self.row["timezone"] or "UTC",
+            spins=rounds,
+            games=len(self.books.games),
+            start=start,
+            end=self.end,
+            rng=self.rng,
+        )
 
     def _base_stake(self) -> int:
         return self.game.fit(profiles.base_stake(self.profile, self.rng)) or self.game.min_bet
@@ -268,10 +289,7 @@ class _Worker:
         elif run.stop == bulk.REFUSED:
             code = getattr(run.refusal, "code", None)
             log.info("history_bot_paused", player_id=bot.player_id, code=code)
-            skipped = bot.skip_session()
-            report.safety_skipped += skipped
-            if self.progress is not None and skipped:
-                self.progress(skipped)
+            report.safety_skipped += bot.skip_session()
 
     async def _top_up(self, conn: asyncpg.Connection, bot: _Bot, plan: PlannedRound) -> str:
         # Whole hundreds: the demo provider declines amounts ending in 13 (its test cards).

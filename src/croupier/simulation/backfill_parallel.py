@@ -93,6 +93,7 @@ def _merge(parts: list[BackfillReport], seconds: float) -> BackfillReport:
         merged.top_ups += part.top_ups
         merged.failed_units += part.failed_units
         merged.safety_skipped += part.safety_skipped
+        merged.shortfall += part.shortfall
         merged.first = min(filter(None, (merged.first, part.first)), default=None)
         merged.last = max(filter(None, (merged.last, part.last)), default=None)
         for slug, n in part.by_operator.items():

@@ -143,9 +143,9 @@ def history(
     console.print(
         f"{report.bets:,} bets in {report.seconds:,.1f} s ({report.rate:,.0f} bets/s), "
         f"{report.deposits:,} deposits, {report.top_ups:,} operator top-ups, "
-        f"{report.failed_units} failed units, {report.safety_skipped:,} spins skipped by "
-        f"safety pauses; from {report.first:%Y-%m-%d} to "
-        f"{report.last:%Y-%m-%d}; by operator {report.by_operator}"
+        f"{report.failed_units} failed units, {report.safety_skipped:,} rounds moved to later "
+        f"sessions by safety pauses ({report.shortfall:,} never played); "
+        f"from {report.first:%Y-%m-%d} to {report.last:%Y-%m-%d}; by operator {report.by_operator}"
     )
 
 
