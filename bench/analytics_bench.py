@@ -3,6 +3,7 @@ the figures are under a spin load.
 
     .venv/bin/python -m bench.analytics_bench [--bets 10000000] [--days 90] [--runs 40]
                                               [--rate 500] [--load-seconds 30] [--url URL]
+                                              [--fill-rate 150]
 
 Without --url an embedded server is started in a scratch folder (a throwaway database on the
 server otherwise). Phases:
@@ -19,7 +20,10 @@ server otherwise). Phases:
 4. freshness: real spins (``croupier.bets.spin.spin``, the whole unit of work) at --rate per
    second for --load-seconds, with the tailer loop in its own process, as deployed; for sampled
    spins, the delay from the spin's commit until its bet is in ``ledger_events`` (and so in every
-   rollup: one fold transaction writes both).
+   rollup: one fold transaction writes both). One Python process drives the spins, and tops out
+   below 500/s on this box; ``--fill-rate`` adds rounds written by ``bets.bulk`` in a process of
+   its own (units of a tenth of a second, other players), so the tailer folds the full load while
+   the freshness is still measured on the real spins.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -41,6 +46,7 @@ from pydantic import SecretStr
 from croupier.analytics import rollups, worker
 from croupier.analytics.endpoints import routers
 from croupier.app import create_app
+from croupier.bets import bulk
 from croupier.bets.spin import SpinRequest, spin
 from croupier.config import Settings
 from croupier.db.embedded import EmbeddedPostgres, scratch_data_dir
@@ -316,6 +322,47 @@ def _tail(url: str, stop: multiprocessing.synchronize.Event) -> None:
     uvloop.run(main())
 
 
+class _FillRound:
+    """A player of the filler: one round now, then done (bets.bulk's Player)."""
+
+    def __init__(self, operator_id: int, player_id: int, game: int, key: str) -> None:
+        self.operator_id, self.player_id, self.game, self.key = operator_id, player_id, game, key
+        self.asked = False
+
+    def next_round(self, last: bulk.PlayedRound | None) -> bulk.PlannedRound | None:
+        if self.asked:
+            return None
+        self.asked = True
+        return bulk.PlannedRound(self.game, 100, self.key, datetime.now(UTC))
+
+
+def _fill(
+    url: str, operator_id: int, players: list[int], game: int, rate: int, seconds: int, out: Any
+) -> None:
+    """Extra load in a process of its own: ``rate`` rounds a second written by bets.bulk, in
+    units of a tenth of a second, each of distinct players."""
+
+    async def main() -> None:
+        pool = await create_pool(url, min_size=1, max_size=2)
+        per_unit, played, t0 = max(1, rate // 10), 0, time.perf_counter()
+        for unit in range(seconds * 10):
+            delay = t0 + unit / 10 - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            chosen = [players[(unit * per_unit + i) % len(players)] for i in range(per_unit)]
+            async with unit_of_work(pool) as uow:
+                reports = await bulk.play(
+                    uow.conn,
+                    [_FillRound(operator_id, p, game, f"fill-{unit}-{p}") for p in chosen],
+                    is_seeded=False,
+                )
+            played += sum(len(r.rounds) for r in reports)
+        out.value = played / (time.perf_counter() - t0)
+        await pool.close()
+
+    uvloop.run(main())
+
+
 async def _provider_round(
     pool: asyncpg.Pool, operator_id: int, player: int, game: int, index: int
 ) -> int:
@@ -354,7 +401,13 @@ async def _provider_round(
 
 
 async def freshness(
-    url: str, pool: asyncpg.Pool, operator_id: int, rate: int, seconds: int, kind: str
+    url: str,
+    pool: asyncpg.Pool,
+    operator_id: int,
+    rate: int,
+    seconds: int,
+    kind: str,
+    fill_rate: int = 0,
 ) -> dict:
     async with pool.acquire() as conn:
         game = await conn.fetchval(
@@ -366,11 +419,19 @@ async def freshness(
                 "SELECT id FROM players WHERE operator_id = $1 ORDER BY id LIMIT 400", operator_id
             )
         ]
+        # The filler's players: others, so its units never wait for a spinner's wallet lock.
+        fillers = [
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT id FROM players WHERE operator_id = $1 ORDER BY id OFFSET 400 LIMIT 400",
+                operator_id,
+            )
+        ]
     async with unit_of_work(pool) as uow:
         marketing = await ledger.ensure_account(
             uow.conn, operator_id=operator_id, kind="marketing", currency="USD"
         )
-        for player in players:
+        for player in players + (fillers if fill_rate else []):
             await wallets.credit(
                 uow.conn,
                 operator_id=operator_id,
@@ -393,6 +454,13 @@ async def freshness(
                 break
         await asyncio.sleep(0.2)
 
+    filled = multiprocessing.get_context("spawn").Value("d", 0.0)
+    filler = None
+    if fill_rate:
+        filler = multiprocessing.get_context("spawn").Process(
+            target=_fill, args=(url, operator_id, fillers, game, fill_rate, seconds, filled)
+        )
+        filler.start()
     total = rate * seconds
     committed: dict[int, float] = {}
     seen: dict[int, float] = {}
@@ -452,6 +520,8 @@ async def freshness(
 
     await asyncio.gather(spinners(), prober())
     elapsed = time.perf_counter() - t0
+    if filler is not None:
+        filler.join(60)
     stop.set()
     tailer.join(30)
     delays = sorted(seen[t] - committed[t] for t in seen) or [float("nan")]
@@ -460,6 +530,7 @@ async def freshness(
         "rounds": total - errors,
         "errors": errors,
         "achieved_rate": (total - errors) / elapsed,
+        "bulk_fill_rate": round(filled.value, 1),
         "samples": len(delays),
         "unseen": len(committed) - len(seen),
         "p50": statistics.median(delays),
@@ -493,8 +564,14 @@ async def run(url: str, args: argparse.Namespace) -> None:
             await queries(client, pool, operators[0][1], args.runs)
             for kind, operator in (("spin", operators[0][0]), ("provider", operators[1][0])):
                 if args.load_seconds:
-                    print(f"freshness: {kind} rounds at {args.rate}/s for {args.load_seconds} s")
-                    fresh = await freshness(url, pool, operator, args.rate, args.load_seconds, kind)
+                    fill = args.fill_rate if kind == "spin" else 0
+                    print(
+                        f"freshness: {kind} rounds at {args.rate}/s for {args.load_seconds} s"
+                        + (f", plus {fill}/s of bulk rounds" if fill else "")
+                    )
+                    fresh = await freshness(
+                        url, pool, operator, args.rate, args.load_seconds, kind, fill
+                    )
                     print(f"  {fresh}", flush=True)
 
 
@@ -505,6 +582,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--load-seconds", type=int, default=30)
+    parser.add_argument(
+        "--fill-rate",
+        type=int,
+        default=0,
+        help="extra rounds/s written by bets.bulk beside the spins (the box's spin service "
+        "alone tops out below 500/s)",
+    )
     parser.add_argument("--url", default=None)
     parser.add_argument(
         "--keep", action="store_true", help="keep the benchmark's database (with --url)"

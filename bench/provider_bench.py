@@ -84,7 +84,11 @@ def provider_stack(workers: int) -> Iterator[Stack]:
                 yield Stack(server.local_url(), base, port, server.status().port or 0, data_dir)
             finally:
                 proc.terminate()
-                proc.wait(30)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:  # a job in the middle of a long fold
+                    proc.kill()
+                    proc.wait()
 
 
 async def _players(url: str, count: int) -> list[int]:

@@ -95,7 +95,11 @@ def croupier_stack(workers: int = 2, pg_stats: bool = False) -> Iterator[Stack]:
                 yield Stack(server.local_url(), base, port, server.status().port or 0, data_dir)
             finally:
                 proc.terminate()
-                proc.wait(30)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:  # a job in the middle of a long fold
+                    proc.kill()
+                    proc.wait()
 
 
 def _wait_ready(base: str) -> None:

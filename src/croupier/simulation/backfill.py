@@ -17,7 +17,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -195,12 +195,24 @@ class _Bot:
         self.sequence += 1
         return PlannedRound(self.game.id, self.stake, f"{self.key}-{self.sequence}", moment)
 
-    def skip_session(self) -> int:
-        """The safety engine paused the bot: the rest of this session is not played now."""
+    def skip_session(self, resume: datetime | None) -> int:
+        """The bot was refused play (until ``resume``, if known): it leaves this session and
+        plays its rounds in sessions planned later."""
         skipped = len(self.times) + (1 if self.pending else 0)
         self.times, self.pending = [], None
         self.owed += skipped
+        if resume is not None:
+            self.last_at = max(self.last_at, min(resume, self.end))
         return skipped
+
+    def wait(self, pause: timedelta) -> bool:
+        """The rest of this session, ``pause`` later (the refused round first); False if
+        that is past the period's end."""
+        if self.pending is None or self.pending.at + pause > self.end:
+            return False
+        self.pending = replace(self.pending, at=self.pending.at + pause)
+        self.times = [min(moment + pause, self.end) for moment in self.times]
+        return True
 
     def _plan(self, rounds: int, start: datetime) -> Iterator[history_plan.Session]:
         return history_plan.plan_sessions(
@@ -286,10 +298,15 @@ class _Worker:
         bot.pending = run.unplayed
         if run.stop == bulk.FUNDS:
             bot.needs_top_up = True
-        elif run.stop == bulk.REFUSED:
-            code = getattr(run.refusal, "code", None)
-            log.info("history_bot_paused", player_id=bot.player_id, code=code)
-            report.safety_skipped += bot.skip_session()
+        elif run.stop == bulk.REFUSED and run.refusal is not None:
+            refusal = run.refusal
+            log.info("history_bot_paused", player_id=bot.player_id, code=refusal.code)
+            wait = refusal.details.get("cooldownSeconds")
+            # A short break: the bot waits it out and plays on.
+            if wait is None or not bot.wait(timedelta(seconds=wait + 1)):
+                until = refusal.details.get("until")
+                resume = datetime.fromisoformat(until) if until else None
+                report.safety_skipped += bot.skip_session(resume)
 
     async def _top_up(self, conn: asyncpg.Connection, bot: _Bot, plan: PlannedRound) -> str:
         # Whole hundreds: the demo provider declines amounts ending in 13 (its test cards).
