@@ -158,9 +158,9 @@ class _Bot:
         self.sequence = 0
         self.end = end
         self.sessions: Iterator[history_plan.Session] = self._plan(quota, start)
-        # Rounds a pause skipped, planned again later in the period so that the backfill
-        # plays the number of rounds asked for (a few times at most: a bot kept out for good
-        # comes up short, and the report says by how much).
+        # Rounds a pause skipped (or another bot could not play), planned again later in the
+        # period so that the backfill plays the number of rounds asked for; a few times at
+        # most per bot (see _Worker._hand_over_unplayed).
         self.owed = 0
         self.replans = 0
         self.last_at = start
@@ -256,7 +256,19 @@ class _Worker:
         while active:
             for offset in range(0, len(active), BOTS_PER_UNIT):
                 await self._unit(active[offset : offset + BOTS_PER_UNIT])
-            active = [bot for bot in active if not bot.done]
+            self._hand_over_unplayed()
+            active = [bot for bot in self.bots if not bot.done]
+
+    def _hand_over_unplayed(self) -> None:
+        """A bot refused again and again leaves rounds unplayed: another bot plays them, so
+        the backfill plays the number of rounds asked for (the report counts any left)."""
+        for bot in self.bots:
+            if not (bot.done and bot.owed):
+                continue
+            heirs = [b for b in self.bots if b is not bot and b.replans < MAX_REPLANS]
+            if heirs:
+                heir = min(heirs, key=lambda b: (b.replans, b.owed))
+                heir.owed, bot.owed, heir.done = heir.owed + bot.owed, 0, False
 
     async def _unit(self, bots: list[_Bot]) -> None:
         top_ups: list[str] = []
