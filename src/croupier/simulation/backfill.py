@@ -35,7 +35,7 @@ log = structlog.get_logger("croupier.simulation.backfill")
 
 ROUNDS_PER_RUN = 25  # one bot's consecutive rounds in a unit of work
 BOTS_PER_UNIT = 40  # bots whose runs share a unit of work
-MAX_REPLANS = 3  # times a bot plans again the rounds pauses made it skip
+MAX_REPLANS = 8  # times a bot plans again the rounds pauses made it skip
 
 
 @dataclass
@@ -267,7 +267,8 @@ class _Worker:
                 continue
             heirs = [b for b in self.bots if b is not bot and b.replans < MAX_REPLANS]
             if heirs:
-                heir = min(heirs, key=lambda b: (b.replans, b.owed))
+                # Preferably one that does not chase losses (the safety engine pauses those).
+                heir = min(heirs, key=lambda b: (b.profile.chases_losses, b.replans, b.owed))
                 heir.owed, bot.owed, heir.done = heir.owed + bot.owed, 0, False
 
     async def _unit(self, bots: list[_Bot]) -> None:
