@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -35,7 +35,6 @@ log = structlog.get_logger("croupier.simulation.backfill")
 
 ROUNDS_PER_RUN = 25  # one bot's consecutive rounds in a unit of work
 BOTS_PER_UNIT = 40  # bots whose runs share a unit of work
-MAX_REPLANS = 8  # times a bot plans again the rounds pauses made it skip
 
 
 @dataclass
@@ -45,8 +44,8 @@ class BackfillReport:
     top_ups: int = 0
     failed_units: int = 0
     # Rounds a refusal (the safety engine's, mostly) made a bot skip: it leaves the session,
-    # as a real player would have to, and plays them in later sessions; ``shortfall`` of them
-    # were never played (the bot was refused again and again).
+    # as a real player would have to, and plays them in its next session; ``shortfall`` of
+    # them were never played (refused at the very end of the period).
     safety_skipped: int = 0
     shortfall: int = 0
     seconds: float = 0.0
@@ -138,7 +137,9 @@ class _Bot:
     """One bot's past: its planned sessions, its stakes, and what it has left to play.
 
     The bulk service asks it for its next round; a run it could not finish hands the round
-    back (``pending``) and it offers it again in the next unit (after a top-up, if short)."""
+    back (``pending``) and it offers it again in the next unit (after a top-up, if short).
+    Rounds a pause made it skip are added to its next session (``owed``), so the backfill
+    plays the number of rounds asked for."""
 
     def __init__(
         self,
@@ -157,18 +158,23 @@ class _Bot:
         self.key = f"hist-{run}-{row['id']}"
         self.sequence = 0
         self.end = end
-        self.sessions: Iterator[history_plan.Session] = self._plan(quota, start)
-        # Rounds a pause skipped (or another bot could not play), planned again later in the
-        # period so that the backfill plays the number of rounds asked for; a few times at
-        # most per bot (see _Worker._hand_over_unplayed).
         self.owed = 0
-        self.replans = 0
-        self.last_at = start
+        self.sessions = history_plan.plan_sessions(
+            profile=self.profile,
+            timezone=row["timezone"] or "UTC",
+            spins=quota,
+            games=len(books.games),
+            start=start,
+            end=end,
+            rng=rng,
+            extra=self._take_owed,
+        )
         self.times: list[datetime] = []
         self.game = books.games[0]
         self.stake = 0
         self.pending: PlannedRound | None = None
         self.needs_top_up = False
+        self.resume_at = start  # a safety stop keeps the bot away until then
         self.done = False
 
     def next_round(self, last: PlayedRound | None) -> PlannedRound | None:
@@ -179,17 +185,16 @@ class _Bot:
             return plan
         while not self.times:
             session = next(self.sessions, None)
-            if session is None and self.owed and self.replans < MAX_REPLANS:
-                self.replans += 1
-                self.sessions, self.owed = self._plan(self.owed, self.last_at), 0
-                continue
             if session is None:
                 self.done = True
                 return None
+            if session.times and session.times[0] < self.resume_at < self.end:
+                self.owed += len(session.times)  # still stopped: played in a later session
+                continue
             self.game = self.books.games[session.game_index]
             self.times = list(session.times)
             self.stake = self._base_stake()
-        moment = self.last_at = self.times.pop(0)
+        moment = self.times.pop(0)
         if not self.profile.chases_losses:
             self.stake = self._base_stake()
         self.sequence += 1
@@ -197,12 +202,12 @@ class _Bot:
 
     def skip_session(self, resume: datetime | None) -> int:
         """The bot was refused play (until ``resume``, if known): it leaves this session and
-        plays its rounds in sessions planned later."""
+        plays its rounds in the next one it may play."""
         skipped = len(self.times) + (1 if self.pending else 0)
         self.times, self.pending = [], None
         self.owed += skipped
         if resume is not None:
-            self.last_at = max(self.last_at, min(resume, self.end))
+            self.resume_at = max(self.resume_at, resume)
         return skipped
 
     def wait(self, pause: timedelta) -> bool:
@@ -214,16 +219,9 @@ class _Bot:
         self.times = [min(moment + pause, self.end) for moment in self.times]
         return True
 
-    def _plan(self, rounds: int, start: datetime) -> Iterator[history_plan.Session]:
-        return history_plan.plan_sessions(
-            profile=self.profile,
-            timezone=self.row["timezone"] or "UTC",
-            spins=rounds,
-            games=len(self.books.games),
-            start=start,
-            end=self.end,
-            rng=self.rng,
-        )
+    def _take_owed(self) -> int:
+        owed, self.owed = self.owed, 0
+        return owed
 
     def _base_stake(self) -> int:
         return self.game.fit(profiles.base_stake(self.profile, self.rng)) or self.game.min_bet
@@ -260,16 +258,14 @@ class _Worker:
             active = [bot for bot in self.bots if not bot.done]
 
     def _hand_over_unplayed(self) -> None:
-        """A bot refused again and again leaves rounds unplayed: another bot plays them, so
-        the backfill plays the number of rounds asked for (the report counts any left)."""
+        """A bot whose sessions ran out while it still owed rounds (paused at the end of its
+        period) hands them to a bot with sessions left, preferably one that does not chase
+        losses; the report counts any that nobody could play."""
+        heirs = [bot for bot in self.bots if not bot.done]
         for bot in self.bots:
-            if not (bot.done and bot.owed):
-                continue
-            heirs = [b for b in self.bots if b is not bot and b.replans < MAX_REPLANS]
-            if heirs:
-                # Preferably one that does not chase losses (the safety engine pauses those).
-                heir = min(heirs, key=lambda b: (b.profile.chases_losses, b.replans, b.owed))
-                heir.owed, bot.owed, heir.done = heir.owed + bot.owed, 0, False
+            if bot.done and bot.owed and heirs:
+                heir = min(heirs, key=lambda b: (b.profile.chases_losses, b.owed))
+                heir.owed, bot.owed = heir.owed + bot.owed, 0
 
     async def _unit(self, bots: list[_Bot]) -> None:
         top_ups: list[str] = []

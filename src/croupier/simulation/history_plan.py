@@ -9,7 +9,7 @@ stake depends on the last outcome).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -49,9 +49,12 @@ def plan_sessions(
     start: datetime,
     end: datetime,
     rng: random.Random,
+    extra: Callable[[], int] | None = None,
 ) -> Iterator[Session]:
     """The bot's sessions, oldest first, holding ``spins`` spins in all (the last ones may be
-    squeezed before ``end`` when a bot has more play than its period holds)."""
+    squeezed before ``end`` when a bot has more play than its period holds). ``extra`` is
+    asked at each session's start for spins to add to it (ones the bot could not play in an
+    earlier session), so the sessions after it move later."""
     lengths: list[int] = []
     while sum(lengths) < spins:
         lengths.append(min(profiles.session_spins(profile, rng), spins - sum(lengths)))
@@ -59,7 +62,8 @@ def plan_sessions(
     span = (end - start).total_seconds()
     starts = sorted(_session_start(rng, start, span, zone) for _ in lengths)
     free_from = start
-    for begin, length in zip(starts, lengths, strict=True):
+    for begin, planned in zip(starts, lengths, strict=True):
+        length = planned + (extra() if extra is not None else 0)
         moment = max(begin, free_from)
         times = []
         for _ in range(length):
