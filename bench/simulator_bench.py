@@ -160,8 +160,8 @@ def main() -> None:
             f"backfill: {report.bets:,} bets in {elapsed:,.1f} s = {report.bets / elapsed:,.0f} "
             f"bets/s ({args.processes} processes, {args.concurrency} units in flight); "
             f"1M bets would take {1_000_000 / (report.bets / elapsed) / 60:,.1f} min; "
-            f"failed units {report.failed_units}; {report.safety_skipped:,} rounds moved to later "
-            f"sessions by safety pauses, {report.shortfall:,} never played"
+            f"failed units {report.failed_units}; {report.safety_skipped:,} rounds handed on by "
+            f"safety pauses, {report.shortfall:,} never played"
         )
         print(
             f"  CPU per bet: database {db_cpu / report.bets * 1000:.3f} ms, backfill processes "

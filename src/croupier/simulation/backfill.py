@@ -138,8 +138,8 @@ class _Bot:
 
     The bulk service asks it for its next round; a run it could not finish hands the round
     back (``pending``) and it offers it again in the next unit (after a top-up, if short).
-    Rounds a pause made it skip are added to its next session (``owed``), so the backfill
-    plays the number of rounds asked for."""
+    Rounds a pause made a bot skip are added to the next session of a bot still playing
+    (``owed``), so the backfill plays the number of rounds asked for."""
 
     def __init__(
         self,
@@ -201,11 +201,10 @@ class _Bot:
         return PlannedRound(self.game.id, self.stake, f"{self.key}-{self.sequence}", moment)
 
     def skip_session(self, resume: datetime | None) -> int:
-        """The bot was refused play (until ``resume``, if known): it leaves this session and
-        plays its rounds in the next one it may play."""
+        """The bot was refused play (until ``resume``, if known): it leaves this session; the
+        rounds it leaves are returned, for whichever bot will play them (_Worker._hand_over)."""
         skipped = len(self.times) + (1 if self.pending else 0)
         self.times, self.pending = [], None
-        self.owed += skipped
         if resume is not None:
             self.resume_at = max(self.resume_at, resume)
         return skipped
@@ -258,14 +257,21 @@ class _Worker:
             active = [bot for bot in self.bots if not bot.done]
 
     def _hand_over_unplayed(self) -> None:
-        """A bot whose sessions ran out while it still owed rounds (paused at the end of its
-        period) hands them to a bot with sessions left, preferably one that does not chase
-        losses; the report counts any that nobody could play."""
-        heirs = [bot for bot in self.bots if not bot.done]
+        """A bot whose sessions ran out while it still owed rounds hands them on."""
         for bot in self.bots:
-            if bot.done and bot.owed and heirs:
-                heir = min(heirs, key=lambda b: (b.profile.chases_losses, b.owed))
-                heir.owed, bot.owed = heir.owed + bot.owed, 0
+            if bot.done and bot.owed:
+                owed, bot.owed = bot.owed, 0
+                self._hand_over(bot, owed)
+
+    def _hand_over(self, bot: _Bot, rounds: int) -> None:
+        """Rounds ``bot`` could not play join the next session of a bot that still plays,
+        preferably one that does not chase losses (the safety engine keeps pausing those), so
+        the backfill plays the number of rounds asked for; with nobody left they stay with
+        ``bot`` (the report's shortfall)."""
+        playing = [b for b in self.bots if not b.done]
+        heirs = [b for b in playing if b is not bot and not b.profile.chases_losses] or playing
+        heir = min(heirs, key=lambda b: b.owed) if heirs else bot
+        heir.owed += rounds
 
     async def _unit(self, bots: list[_Bot]) -> None:
         top_ups: list[str] = []
@@ -315,7 +321,9 @@ class _Worker:
             if wait is None or not bot.wait(timedelta(seconds=wait + 1)):
                 until = refusal.details.get("until")
                 resume = datetime.fromisoformat(until) if until else None
-                report.safety_skipped += bot.skip_session(resume)
+                skipped = bot.skip_session(resume)
+                report.safety_skipped += skipped
+                self._hand_over(bot, skipped)
 
     async def _top_up(self, conn: asyncpg.Connection, bot: _Bot, plan: PlannedRound) -> str:
         # Whole hundreds: the demo provider declines amounts ending in 13 (its test cards).

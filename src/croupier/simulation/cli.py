@@ -143,8 +143,8 @@ def history(
     console.print(
         f"{report.bets:,} bets in {report.seconds:,.1f} s ({report.rate:,.0f} bets/s), "
         f"{report.deposits:,} deposits, {report.top_ups:,} operator top-ups, "
-        f"{report.failed_units} failed units, {report.safety_skipped:,} rounds moved to later "
-        f"sessions by safety pauses ({report.shortfall:,} never played); "
+        f"{report.failed_units} failed units, {report.safety_skipped:,} rounds handed on "
+        f"by safety pauses ({report.shortfall:,} never played); "
         f"from {report.first:%Y-%m-%d} to {report.last:%Y-%m-%d}; by operator {report.by_operator}"
     )
 
