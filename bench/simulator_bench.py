@@ -33,6 +33,8 @@ from bench.server import (
 )
 from croupier.config import Settings
 from croupier.db.pool import create_pool, unit_of_work
+from croupier.kit.tenancy import Scope
+from croupier.ledger.audit import AuditReport, run_audit
 from croupier.simulation.backfill_parallel import backfill_in_processes
 from croupier.simulation.bots import create_bots
 from croupier.simulation.client import Tally
@@ -104,6 +106,15 @@ def _measure(
     return (b1 - b0) / max(t1 - t0, 0.001), tally
 
 
+async def _audit(url: str) -> AuditReport:
+    pool = await create_pool(url, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            return await run_audit(conn, Scope(operator_id=None))
+    finally:
+        await pool.close()
+
+
 def _children() -> float:
     """CPU time of this process's exited children (the backfill's worker processes)."""
     times = os.times()
@@ -167,6 +178,13 @@ def main() -> None:
             f"  CPU per bet: database {db_cpu / report.bets * 1000:.3f} ms, backfill processes "
             f"{app_cpu / report.bets * 1000:.3f} ms ({db_cpu / elapsed:.2f} + "
             f"{app_cpu / elapsed:.2f} cores)"
+        )
+        started = time.perf_counter()
+        audit = asyncio.run(_audit(stack.url))
+        print(
+            f"  ledger audit after the backfill: {'ok' if audit.ok else 'FAILED'} "
+            f"({time.perf_counter() - started:.0f} s)"
+            + ("" if audit.ok else f" {[c.name for c in audit.checks if not c.ok]}")
         )
         if args.pg_stats:  # per unit of work: ledger_post_many runs once in each
             print_statement_stats(stack.url, once_per_op="SELECT ord, transfer_id")
