@@ -41,15 +41,6 @@ WITH t AS (
     FROM ledger_transfers t
     WHERE t.created_xid >= $1::text::xid8 AND t.created_xid < $2::text::xid8 AND t.status = 'posted'
       AND t.type <> ALL($3::text[])
-), legs AS (
-    SELECT e.transfer_id,
-           min(a.owner_id) FILTER (WHERE a.kind = ANY($4::text[])) AS player_id,
-           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_cash'), 0)::bigint AS cash,
-           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_bonus'), 0)::bigint AS bonus,
-           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_coins'), 0)::bigint AS coins
-    FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
-    WHERE e.transfer_id IN (SELECT id FROM t)
-    GROUP BY e.transfer_id
 ), src0 AS (
     SELECT t.*, l.cash, l.bonus, l.coins, b.id AS bet_id,
            coalesce(b.player_id, l.player_id) AS player_id,
@@ -68,7 +59,19 @@ WITH t AS (
                OVER (PARTITION BY t.operator_id, t.reference ORDER BY t.id
                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS batch_prior_win
     FROM t
-    LEFT JOIN legs l ON l.transfer_id = t.id
+    -- Per transfer, along the entries' primary key: the window's row estimate is often far
+    -- off (its newest rows are not in the statistics yet), and a join to an aggregate of the
+    -- whole window then became a nested loop re-aggregating it for every transfer.
+    CROSS JOIN LATERAL (
+        SELECT min(a.owner_id) FILTER (WHERE a.kind = ANY($4::text[])) AS player_id,
+               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_cash'), 0)::bigint AS cash,
+               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_bonus'), 0)::bigint
+                   AS bonus,
+               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_coins'), 0)::bigint
+                   AS coins
+        FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+        WHERE e.transfer_id = t.id
+    ) l
     LEFT JOIN bets b ON b.round_id = CASE WHEN t.reference ~ {_UUID} THEN t.reference::uuid END
     WHERE t.type <> 'rollback'
 ), src AS (
