@@ -33,7 +33,7 @@ import orjson
 
 from croupier.bets import queries
 from croupier.bets.errors import ExternalGameError
-from croupier.bets.spin import SpinRequest, check_stake, spin
+from croupier.bets.spin import SpinRequest, check_stake, p_loss, spin
 from croupier.bonuses import service as bonuses
 from croupier.db.clock import set_clock
 from croupier.games import service as games_service
@@ -120,6 +120,7 @@ class _Round:
     debit: int = 0  # indices into the batch's transfers
     settle: int | None = None
     jackpot: jackpots.JackpotWin | None = None
+    fingerprint: dict[str, Any] = field(default_factory=dict)  # the spin request's
 
     @property
     def win(self) -> int:
@@ -257,6 +258,7 @@ class _Batch:
         planned = _Round(
             run, plan, game, uuid.uuid4(), outcome, contribution, run.cash_balance, pool
         )
+        planned.fingerprint = _spin_request(player, plan, self.is_seeded).fingerprint()
         key = f"spin:{player.player_id}:{plan.idempotency_key}"
         planned.debit = len(self.transfers)
         self.transfers.append(
@@ -264,7 +266,7 @@ class _Batch:
                 operator_id=player.operator_id,
                 type="bet",
                 idempotency_key=key,
-                request={"player": player.player_id, **_fingerprint(plan)},
+                request={"player": player.player_id, **planned.fingerprint},
                 cash_account_id=run.accounts.cash_id,
                 bonus_account_id=run.accounts.bonus_id,
                 cash_part=plan.stake,
@@ -306,7 +308,7 @@ class _Batch:
         assert run.safety is not None
         _, acted = run.safety.record(
             game_key=game["slug"], stake=plan.stake, win=planned.win,
-            balance_after=run.cash_balance + run.bonus, p_loss=_p_loss(game), at=plan.at,
+            balance_after=run.cash_balance + run.bonus, p_loss=p_loss(game), at=plan.at,
         )  # fmt: skip
         if acted:
             run.report.stop = SAFETY
@@ -371,7 +373,7 @@ class _Batch:
         assert run.safety is not None
         run.safety.record(
             game_key=planned.game["slug"], stake=played.stake, win=played.win + amount,
-            balance_after=planned.cash_after + run.bonus, p_loss=_p_loss(planned.game),
+            balance_after=planned.cash_after + run.bonus, p_loss=p_loss(planned.game),
             at=played.at,
         )  # fmt: skip
         await set_clock(self.conn, None)
@@ -436,7 +438,7 @@ class _Batch:
             plan.game_id,
             planned.round_id,
             plan.idempotency_key,
-            request_hash(_fingerprint(plan)),
+            request_hash(planned.fingerprint),
             planned.player.currency,
             plan.stake,
             plan.stake,  # stake_cash
@@ -484,14 +486,6 @@ class _Batch:
         )  # fmt: skip
         report.rounds.append(played)
         return played
-
-
-def _fingerprint(plan: PlannedRound) -> dict[str, Any]:
-    return SpinRequest(0, 0, plan.game_id, plan.stake, plan.idempotency_key).fingerprint()
-
-
-def _p_loss(game: asyncpg.Record) -> float | None:
-    return game["paytable"].get("math", {}).get("pLoss")
 
 
 def _spin_request(player: Player, plan: PlannedRound, is_seeded: bool) -> SpinRequest:

@@ -35,6 +35,11 @@ async def bet_by_key(
     )
 
 
+def _affiliate_share(ggr: str, bp: str) -> str:
+    """The affiliate's revenue share of a round's GGR, rounded toward the operator (floor)."""
+    return f"floor({ggr} * {bp} / 10000.0)::bigint"
+
+
 async def insert_bet(conn: asyncpg.Connection, bet: dict[str, Any]) -> asyncpg.Record:
     """Log the round and return it as :func:`bet_by_key` would, in one round trip.
 
@@ -52,7 +57,7 @@ async def insert_bet(conn: asyncpg.Connection, bet: dict[str, Any]) -> asyncpg.R
             ), b AS (
                 INSERT INTO bets ({", ".join(columns)}, affiliate_id, affiliate_share)
                 VALUES ({placeholders}, (SELECT id FROM terms), coalesce(
-                    (SELECT floor({ggr} * revenue_share_bp / 10000.0)::bigint FROM terms), 0))
+                    (SELECT {_affiliate_share(ggr, "revenue_share_bp")} FROM terms), 0))
                 RETURNING *
             )
             SELECT {BET_COLUMNS} FROM b JOIN games g ON g.id = b.game_id
@@ -92,7 +97,7 @@ _BULK_INSERT = f"""
 INSERT INTO bets ({", ".join(name for name, _ in BULK_COLUMNS)}, stake_bonus, win_bonus, rng,
                   affiliate_id, affiliate_share)
 SELECT {", ".join(_SELECTED)},
-       0, 0, 'csprng', a.id, coalesce(floor(u.ggr * a.revenue_share_bp / 10000.0)::bigint, 0)
+       0, 0, 'csprng', a.id, coalesce({_affiliate_share("u.ggr", "a.revenue_share_bp")}, 0)
 FROM unnest({", ".join(f"${i + 1}::{kind}[]" for i, (_, kind) in enumerate(BULK_COLUMNS))})
      WITH ORDINALITY AS u({", ".join(name for name, _ in BULK_COLUMNS)}, ord)
 JOIN players p ON p.id = u.player_id

@@ -252,7 +252,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         win=win + jackpot_amount,
         balance_after=bet["cash_after"] + bet["bonus_after"],
         session_key=request.session_key,
-        p_loss=game["paytable"].get("math", {}).get("pLoss"),
+        p_loss=p_loss(game),
         at=request.at,
         checked=checked,
     )
@@ -386,6 +386,11 @@ def check_stake(definition: Any, game: asyncpg.Record, stake: int) -> None:
             maxBet=game["max_bet"],
             multipleOf=definition.n_lines,
         ) from exc
+
+
+def p_loss(game: asyncpg.Record) -> float | None:
+    """The game's chance of a losing round, from its maths (the safety engine's signals)."""
+    return game["paytable"].get("math", {}).get("pLoss")
 
 
 def spin_event(bet: asyncpg.Record) -> dict[str, Any]:
