@@ -3,6 +3,8 @@ act, and the bot obeys it."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 
 from croupier.config import Settings
@@ -21,7 +23,17 @@ async def test_loss_chaser_meets_the_safety_engine(
 ) -> None:
     (bot,) = await load_demo(pool, settings, bots=1)
     api = Api(live_url, Tally())
-    runtime = Runtime(api, settings, INTENSITIES["high"], duration=45, seed=5)
+    # A generous budget for unlucky draws; the run ends as soon as the engine steps in.
+    runtime = Runtime(api, settings, INTENSITIES["high"], duration=120, seed=5)
+
+    def engine_stepped_in() -> bool:
+        return sum(runtime.tally.events[f"safety_{a}"] for a in ("cooldown", "stop")) > 0
+
+    async def watch() -> None:
+        while not (runtime.stopping() or engine_stepped_in()):
+            await asyncio.sleep(0.1)
+        runtime.stop.set()  # wakes the bot from the pause it is obeying
+
     try:
         await _discover(runtime, await _platform_admin(runtime))
         chaser = PlayerBot(
@@ -33,10 +45,10 @@ async def test_loss_chaser_meets_the_safety_engine(
             profile=profiles.BY_NAME["loss_chaser"],
         )
         await chaser._login()
+        watcher = asyncio.create_task(watch())
         while not (runtime.stopping() or chaser.done):
             await chaser.session()
-            if sum(runtime.tally.events[f"safety_{a}"] for a in ("cooldown", "stop")):
-                break
+        await watcher
     finally:
         await api.close()
     tally = runtime.tally

@@ -163,6 +163,11 @@ class PlayerBot:
             return True
         return False
 
+    def _tops_up_when_short(self) -> bool:
+        """Mid-session, half the players pay in again; a loss-chaser always does (re-depositing
+        right after going bust is the pattern the safety engine looks for)."""
+        return self.profile.chases_losses or self.rng.random() < 0.5
+
     async def _maybe_claim_bonus(self) -> None:
         codes = [c for c in self.operator.claim_codes if c not in self.claimed]
         if not codes or self.rng.random() >= self.profile.bonus_appetite:
@@ -186,7 +191,7 @@ class PlayerBot:
             if not self.profile.chases_losses:
                 stake = self.fit(game, profiles.base_stake(self.profile, self.rng))
             if stake > self.wallet.playable and not (
-                self.rng.random() < 0.5 and await self._top_up()
+                self._tops_up_when_short() and await self._top_up()
             ):
                 return  # out of money: the session ends (maybe with a top-up next time)
             reply = await self.call(
