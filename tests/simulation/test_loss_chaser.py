@@ -3,7 +3,7 @@ act, and the bot obeys it."""
 
 from __future__ import annotations
 
-import asyncio
+from typing import Any
 
 import asyncpg
 
@@ -26,14 +26,6 @@ async def test_loss_chaser_meets_the_safety_engine(
     # A generous budget for unlucky draws; the run ends as soon as the engine steps in.
     runtime = Runtime(api, settings, INTENSITIES["high"], duration=120, seed=5)
 
-    def engine_stepped_in() -> bool:
-        return sum(runtime.tally.events[f"safety_{a}"] for a in ("cooldown", "stop")) > 0
-
-    async def watch() -> None:
-        while not (runtime.stopping() or engine_stepped_in()):
-            await asyncio.sleep(0.1)
-        runtime.stop.set()  # wakes the bot from the pause it is obeying
-
     try:
         await _discover(runtime, await _platform_admin(runtime))
         chaser = PlayerBot(
@@ -44,11 +36,17 @@ async def test_loss_chaser_meets_the_safety_engine(
             password=bot_password(settings, bot.username),
             profile=profiles.BY_NAME["loss_chaser"],
         )
+        obey = chaser.obey
+
+        async def obey_and_end_the_run(action: dict[str, Any], code: str | None = None) -> None:
+            if action.get("actionType") in ("COOLDOWN", "STOP"):
+                runtime.stop.set()  # seen what we came for: no need to sit out the pause
+            await obey(action, code)
+
+        chaser.obey = obey_and_end_the_run  # type: ignore[method-assign]
         await chaser._login()
-        watcher = asyncio.create_task(watch())
         while not (runtime.stopping() or chaser.done):
             await chaser.session()
-        await watcher
     finally:
         await api.close()
     tally = runtime.tally
