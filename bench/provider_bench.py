@@ -16,14 +16,22 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
 from fastapi import FastAPI
 
 from bench.loadgen import encode_request, run_load
-from bench.server import ADMIN_EMAIL, ADMIN_PASSWORD, Stack, _free_port, _wait_ready, pgbench_tps
+from bench.server import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    Stack,
+    _free_port,
+    _wait_ready,
+    pgbench_tps,
+    vacuum_analyze,
+)
 from croupier.app import create_app
 from croupier.config import load_settings
 from croupier.db.embedded import EmbeddedPostgres, scratch_data_dir
@@ -143,6 +151,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=10,
+        help="seconds of unmeasured load before VACUUM ANALYZE and the measured run",
+    )
     args = parser.parse_args()
     with provider_stack(args.workers) as stack:
         players = asyncio.run(_players(stack.url, args.clients))
@@ -154,10 +168,14 @@ def main() -> None:
                 for p in players
             ]
 
-        def make_request(client: int, sequence: int) -> bytes:
+        def requester(phase: str) -> Callable[[int, int], bytes]:
+            return lambda client, sequence: make_request(phase, client, sequence)
+
+        def make_request(phase: str, client: int, sequence: int) -> bytes:
             # Even calls stake in a new round; odd calls pay the stake just made.
             user, token = players[client], tokens[client]
-            round_id, bet = f"r-{client}-{sequence // 2}", f"b-{client}-{sequence // 2}"
+            round_no = f"{client}-{sequence // 2}"
+            round_id, bet = f"{phase}r-{round_no}", f"{phase}b-{round_no}"
             if sequence % 2 == 0:
                 return _callback(
                     "/casino/debit",
@@ -174,15 +192,20 @@ def main() -> None:
                 {
                     "sessionToken": token,
                     "userId": user,
-                    "transactionId": f"w-{client}-{sequence}",
+                    "transactionId": f"{phase}w-{client}-{sequence}",
                     "roundId": round_id,
                     "amount": STAKE * 2 * (sequence // 2 % 2),
                     "relatedTransactionId": bet,
                 },
             )
 
+        if args.warmup:
+            asyncio.run(
+                run_load("127.0.0.1", stack.port, args.clients, args.warmup, requester("warm-"))
+            )
+            vacuum_analyze(stack.url)
         result = asyncio.run(
-            run_load("127.0.0.1", stack.port, args.clients, args.seconds, make_request)
+            run_load("127.0.0.1", stack.port, args.clients, args.seconds, requester(""))
         )
         audit_ok = asyncio.run(_audit(stack.url))
         tps = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))

@@ -21,6 +21,7 @@ from bench.server import (
     pgbench_tps,
     print_statement_stats,
     reset_statement_stats,
+    vacuum_analyze,
 )
 
 
@@ -112,6 +113,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--warmup",
+        type=float,
+        default=10,
+        help="seconds of unmeasured load before VACUUM ANALYZE and the measured run",
+    )
+    parser.add_argument(
         "--pg-stats", action="store_true", help="print the server's time per statement per spin"
     )
     parser.add_argument(
@@ -123,8 +130,6 @@ def main() -> None:
     args = parser.parse_args()
     with croupier_stack(workers=args.workers, pg_stats=args.pg_stats) as stack:
         tokens, game_id = _setup_players(stack.base, args.clients)
-        if args.pg_stats:
-            reset_statement_stats(stack.url)
         body = json.dumps({"gameId": game_id, "stake": 100}).encode()
 
         def requester(phase: str) -> Callable[[int, int], bytes]:
@@ -138,6 +143,13 @@ def main() -> None:
 
             return request
 
+        if args.warmup:
+            asyncio.run(
+                run_load("127.0.0.1", stack.port, args.clients, args.warmup, requester("w"))
+            )
+            vacuum_analyze(stack.url)
+        if args.pg_stats:
+            reset_statement_stats(stack.url)
         result = asyncio.run(
             run_load("127.0.0.1", stack.port, args.clients, args.seconds, requester("c"))
         )
