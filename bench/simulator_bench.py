@@ -35,6 +35,7 @@ from croupier.config import Settings
 from croupier.db.pool import create_pool, unit_of_work
 from croupier.kit.tenancy import Scope
 from croupier.ledger.audit import AuditReport, run_audit
+from croupier.simulation.backfill import Batching
 from croupier.simulation.backfill_parallel import backfill_in_processes
 from croupier.simulation.bots import create_bots
 from croupier.simulation.client import Tally
@@ -132,6 +133,13 @@ def main() -> None:
     parser.add_argument(
         "--pg-stats", action="store_true", help="the server's busiest statements in the backfill"
     )
+    parser.add_argument(
+        "--rounds-per-run",
+        type=int,
+        default=Batching().rounds_per_run,
+        help="a bot's rounds per unit of work (1: as batched live spins would be)",
+    )
+    parser.add_argument("--bots-per-unit", type=int, default=Batching().bots_per_unit)
     args = parser.parse_args()
 
     with croupier_stack(workers=2, pg_stats=args.pg_stats) as stack:
@@ -164,12 +172,14 @@ def main() -> None:
             concurrency=args.concurrency,
             processes=args.processes,
             seed=1,
+            batching=Batching(args.rounds_per_run, args.bots_per_unit),
         )
         elapsed = time.perf_counter() - started
         db_cpu, app_cpu = postgres_cpu_seconds(stack) - db_cpu, _children() - app_cpu
         print(
             f"backfill: {report.bets:,} bets in {elapsed:,.1f} s = {report.bets / elapsed:,.0f} "
-            f"bets/s ({args.processes} processes, {args.concurrency} units in flight); "
+            f"bets/s ({args.processes} processes, {args.concurrency} units in flight of "
+            f"{args.bots_per_unit} bots x {args.rounds_per_run} rounds); "
             f"1M bets would take {1_000_000 / (report.bets / elapsed) / 60:,.1f} min; "
             f"failed units {report.failed_units}; {report.safety_skipped:,} rounds handed on by "
             f"safety pauses, {report.shortfall:,} never played"

@@ -33,8 +33,14 @@ from croupier.simulation.funding import OperatorBooks
 
 log = structlog.get_logger("croupier.simulation.backfill")
 
-ROUNDS_PER_RUN = 25  # one bot's consecutive rounds in a unit of work
-BOTS_PER_UNIT = 40  # bots whose runs share a unit of work
+
+@dataclass(frozen=True, slots=True)
+class Batching:
+    """How rounds are grouped into units of work. The defaults are the fast ones; the spin
+    benchmark's analysis plays one round per bot per unit, as batched live spins would."""
+
+    rounds_per_run: int = 25  # one bot's consecutive rounds in a unit of work
+    bots_per_unit: int = 40  # bots whose runs share a unit of work
 
 
 @dataclass
@@ -71,13 +77,14 @@ async def backfill(
     seed: int | None = None,
     progress: Progress | None = None,
     part: tuple[int, int] = (0, 1),
+    batching: Batching = Batching(),
 ) -> BackfillReport:
     """Play ``bets`` seeded rounds spread over the last ``days`` days across the bots."""
     pool = await create_pool(url, min_size=1, max_size=concurrency + 1)
     try:
         return await backfill_with_pool(
             pool, settings, days=days, bets=bets, concurrency=concurrency, seed=seed,
-            progress=progress, part=part,
+            progress=progress, part=part, batching=batching,
         )  # fmt: skip
     finally:
         await pool.close()
@@ -93,6 +100,7 @@ async def backfill_with_pool(
     seed: int | None = None,
     progress: Progress | None = None,
     part: tuple[int, int] = (0, 1),
+    batching: Batching = Batching(),
 ) -> BackfillReport:
     """``part`` (index, parts): play only the bots whose id falls in this part, for a backfill
     split over several processes. ``concurrency``: units of work in flight at once."""
@@ -123,7 +131,10 @@ async def backfill_with_pool(
     # Each worker owns a fixed share of the bots, so no two units ever lock the same wallet.
     workers = max(1, min(concurrency, len(bots)))
     await asyncio.gather(
-        *(_Worker(pool, settings, bots[w::workers], report, progress).run() for w in range(workers))
+        *(
+            _Worker(pool, settings, bots[w::workers], report, progress, batching).run()
+            for w in range(workers)
+        )
     )
     report.seconds = time.perf_counter() - started
     report.shortfall = sum(bot.owed for bot in bots)
@@ -243,16 +254,19 @@ class _Worker:
         bots: list[_Bot],
         report: BackfillReport,
         progress: Progress | None,
+        batching: Batching,
     ) -> None:
         self.pool, self.settings, self.bots, self.report, self.progress = (
             pool, settings, bots, report, progress,
         )  # fmt: skip
+        self.batching = batching
 
     async def run(self) -> None:
         active = list(self.bots)
         while active:
-            for offset in range(0, len(active), BOTS_PER_UNIT):
-                await self._unit(active[offset : offset + BOTS_PER_UNIT])
+            size = self.batching.bots_per_unit
+            for offset in range(0, len(active), size):
+                await self._unit(active[offset : offset + size])
             self._hand_over_unplayed()
             active = [bot for bot in self.bots if not bot.done]
 
@@ -284,7 +298,7 @@ class _Worker:
                         top_ups.append(await self._top_up(conn, bot, bot.pending))
                         bot.needs_top_up = False
                 await set_clock(conn, None)  # the rounds carry their own times
-                reports = await bulk.play(conn, bots, max_rounds=ROUNDS_PER_RUN)
+                reports = await bulk.play(conn, bots, max_rounds=self.batching.rounds_per_run)
         except Exception:
             # The unit rolled back as a whole: nothing of it was written. Its bots go on with
             # their next rounds (the ones planned here are lost, like a crash would lose them).

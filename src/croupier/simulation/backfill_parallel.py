@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from croupier.config import Settings
-from croupier.simulation.backfill import BackfillReport, Progress, backfill
+from croupier.simulation.backfill import BackfillReport, Batching, Progress, backfill
 from croupier.simulation.history_plan import split
 
 _counter: Any = None
@@ -44,12 +44,13 @@ def backfill_in_processes(
     processes: int,
     seed: int | None = None,
     progress: Progress | None = None,
+    batching: Batching = Batching(),
 ) -> BackfillReport:
     if processes <= 1:
         return asyncio.run(
             backfill(
                 url, settings, days=days, bets=bets, concurrency=concurrency, seed=seed,
-                progress=progress,
+                progress=progress, batching=batching,
             )
         )  # fmt: skip
     context = multiprocessing.get_context("spawn")  # no inherited event loop or pool
@@ -68,6 +69,7 @@ def backfill_in_processes(
                     "bets": share,
                     "concurrency": max(1, concurrency // processes),
                     "seed": None if seed is None else seed + index,
+                    "batching": batching,
                 },
                 (index, processes),
             )
