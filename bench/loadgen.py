@@ -75,12 +75,16 @@ def _parse_server_timing(value: bytes, into: dict[str, list[float]]) -> None:
                 into.setdefault(name, []).append(float(number))
 
 
+# (client index, sequence number) -> the raw HTTP request to send
+Requester = Callable[[int, int], bytes]
+
+
 async def run_load(
     host: str,
     port: int,
     clients: int,
     seconds: float,
-    make_request: Callable[[int, int], bytes],
+    make_request: Requester,
     warmup: float = 2.0,
 ) -> LoadResult:
     """Each client sends ``make_request(client_index, sequence)`` back to back for ``seconds``."""

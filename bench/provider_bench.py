@@ -16,8 +16,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import httpx
 from fastapi import FastAPI
@@ -30,7 +31,7 @@ from bench.server import (
     _free_port,
     _wait_ready,
     pgbench_tps,
-    vacuum_analyze,
+    warm_up,
 )
 from croupier.app import create_app
 from croupier.config import load_settings
@@ -168,9 +169,6 @@ def main() -> None:
                 for p in players
             ]
 
-        def requester(phase: str) -> Callable[[int, int], bytes]:
-            return lambda client, sequence: make_request(phase, client, sequence)
-
         def make_request(phase: str, client: int, sequence: int) -> bytes:
             # Even calls stake in a new round; odd calls pay the stake just made.
             user, token = players[client], tokens[client]
@@ -199,13 +197,9 @@ def main() -> None:
                 },
             )
 
-        if args.warmup:
-            asyncio.run(
-                run_load("127.0.0.1", stack.port, args.clients, args.warmup, requester("warm-"))
-            )
-            vacuum_analyze(stack.url)
+        warm_up(stack.url, stack.port, args.clients, args.warmup, partial(make_request, "warm-"))
         result = asyncio.run(
-            run_load("127.0.0.1", stack.port, args.clients, args.seconds, requester(""))
+            run_load("127.0.0.1", stack.port, args.clients, args.seconds, partial(make_request, ""))
         )
         audit_ok = asyncio.run(_audit(stack.url))
         tps = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from bench.loadgen import Requester, run_load
 from croupier.db.embedded import EmbeddedPostgres, bin_path, scratch_data_dir
 from croupier.db.migrate import upgrade
 
@@ -147,11 +149,14 @@ def pgbench_tps(url: str, clients: int = 64, seconds: int = 20, scale: int = 10)
     return float(line.split()[2])
 
 
-def vacuum_analyze(url: str) -> None:
-    """What ``pgbench -i`` does to its tables before the reference run: without it, a benchmark
-    that starts on empty tables measures plans made for empty tables (autovacuum's first
-    ANALYZE comes up to a minute later), e.g. an idempotency look-up scanning an operator's bets."""
-    _psql(url, "VACUUM ANALYZE")
+def warm_up(url: str, port: int, clients: int, seconds: float, request: Requester) -> None:
+    """Unmeasured load, then what ``pgbench -i`` does to its tables before the reference run
+    (VACUUM ANALYZE). Without it a benchmark that starts on empty tables measures plans made for
+    empty tables (autovacuum's first ANALYZE comes up to a minute later), e.g. an idempotency
+    look-up scanning all of an operator's bets."""
+    if seconds > 0:
+        asyncio.run(run_load("127.0.0.1", port, clients, seconds, request))
+        _psql(url, "VACUUM ANALYZE")
 
 
 def reset_statement_stats(url: str) -> None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Callable
 
 import httpx
 
-from bench.loadgen import LoadResult, encode_request, run_load
+from bench.loadgen import LoadResult, Requester, encode_request, run_load
 from bench.server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -21,7 +20,7 @@ from bench.server import (
     pgbench_tps,
     print_statement_stats,
     reset_statement_stats,
-    vacuum_analyze,
+    warm_up,
 )
 
 
@@ -132,7 +131,7 @@ def main() -> None:
         tokens, game_id = _setup_players(stack.base, args.clients)
         body = json.dumps({"gameId": game_id, "stake": 100}).encode()
 
-        def requester(phase: str) -> Callable[[int, int], bytes]:
+        def requester(phase: str) -> Requester:
             def request(client: int, sequence: int) -> bytes:
                 headers = {
                     "Authorization": f"Bearer {tokens[client]}",
@@ -143,11 +142,7 @@ def main() -> None:
 
             return request
 
-        if args.warmup:
-            asyncio.run(
-                run_load("127.0.0.1", stack.port, args.clients, args.warmup, requester("w"))
-            )
-            vacuum_analyze(stack.url)
+        warm_up(stack.url, stack.port, args.clients, args.warmup, requester("w"))
         if args.pg_stats:
             reset_statement_stats(stack.url)
         result = asyncio.run(
