@@ -165,15 +165,18 @@ def reset_statement_stats(url: str) -> None:
     )
 
 
-def print_statement_stats(url: str, once_per_op: str, limit: int = 25) -> None:
+def print_statement_stats(
+    url: str, once_per_op: str, limit: int = 25, *, by_rows: tuple[str, ...] = ()
+) -> None:
     """The server's busiest statements since the reset, per operation: an operation is counted
-    by the calls of the statement that starts with ``once_per_op`` (it runs once per operation)."""
+    by the calls of the statement that starts with ``once_per_op`` (it runs once per operation),
+    or, with ``by_rows``, by the rows of the statements that start with any of them (a bulk
+    insert writes many operations' rows in one call)."""
+    prefixes = by_rows or (once_per_op,)
+    matched = " OR ".join(f"ltrim(query) LIKE '{prefix}%'" for prefix in prefixes)
+    counted = "rows" if by_rows else "calls"
     per = int(
-        _psql(
-            url,
-            f"SELECT sum(calls) FROM pg_stat_statements WHERE ltrim(query) LIKE '{once_per_op}%'",
-            "-At",
-        ).strip()
+        _psql(url, f"SELECT sum({counted}) FROM pg_stat_statements WHERE {matched}", "-At").strip()
         or 0
     )
     if not per:

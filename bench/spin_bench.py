@@ -154,7 +154,10 @@ def main() -> None:
                 run_load("127.0.0.1", stack.port, args.light_clients, 10, requester("l"))
             )
         if args.pg_stats:
-            print_statement_stats(stack.url, once_per_op="WITH terms AS")
+            # A spin is a bet row: written alone (insert_bet) or in a batch (insert_bets).
+            print_statement_stats(
+                stack.url, once_per_op="", by_rows=("WITH terms AS", "INSERT INTO bets")
+            )
         reference = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))
     print(f"spin, {args.clients} players, {args.workers} workers: {result.summary()}")
     _print_server_timing(f"{args.clients} players", result)

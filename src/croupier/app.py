@@ -21,6 +21,7 @@ from croupier.analytics.api_errors import ApiErrorMiddleware
 from croupier.auth import endpoints as auth_endpoints
 from croupier.auth.passwords import configure_hashing
 from croupier.bets import endpoints as bet_endpoints
+from croupier.bets.batcher import SpinBatcher
 from croupier.bonuses import endpoints as bonus_endpoints
 from croupier.config import Settings, get_settings
 from croupier.db.migrate import current_revisions, head_revisions
@@ -110,6 +111,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await operator_service.ensure_platform_admin(
                 uow.conn, settings.admin_email, settings.admin_password.get_secret_value()
             )
+        app.state.spin_batcher = None
+        if settings.spin_batch_max:
+            app.state.spin_batcher = SpinBatcher(
+                await create_pool(settings.database_url, min_size=1, max_size=4),
+                max_size=settings.spin_batch_max,
+            )
         app.state.hub = Hub(settings.database_url, app.state.pool)
         await app.state.hub.start()
         app.state.jobs = JobRunner(app.state.pool, background_jobs())
@@ -134,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.jobs.stop()
             await pipeline_jobs.shutdown()
             await app.state.hub.stop()
+            if app.state.spin_batcher is not None:
+                await app.state.spin_batcher.close()
             await app.state.pool.close()
 
     app = FastAPI(

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
 
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=20, ge=1)
+    # Concurrent spins of different players share a unit of work (bets.batcher): at most this
+    # many per batch; 0 plays every spin alone.
+    spin_batch_max: int = Field(default=32, ge=0, le=500)
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
 
     # Seed 003 names these without our prefix; they are the demo provider's secrets.

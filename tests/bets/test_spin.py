@@ -197,6 +197,15 @@ class TestConcurrency:
         await assert_audit_ok(pool)
 
 
+async def _until_waiting_on_locks(pool: asyncpg.Pool, count: int) -> None:
+    for _ in range(500):
+        waiting = await pool.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no spin reached the jackpot payout")
+
+
 class TestJackpot:
     async def test_two_triggering_spins_win_the_pool_once(
         self, client: httpx.AsyncClient, pool: asyncpg.Pool
@@ -207,9 +216,16 @@ class TestJackpot:
         second = await factories.register_player(client, "alpha", "rival")
         for player in (world.player, second):
             await factories.fund_player(client, world.operator_admin, player.subject_id, 10_000)
-        responses = await asyncio.gather(
-            world.spin(client, stake=100), world.spin(client, stake=100, session=second)
-        )
+        # Both spins must see the pool before either pays it out: hold the pool's row lock (the
+        # payout takes it) until the first spin waits on it and the other has caught up.
+        async with pool.acquire() as holder, holder.transaction():
+            await holder.execute("SELECT FROM jackpot_pools FOR UPDATE")
+            spins = asyncio.gather(
+                world.spin(client, stake=100), world.spin(client, stake=100, session=second)
+            )
+            await _until_waiting_on_locks(pool, 1)
+            await asyncio.sleep(0.5)
+        responses = await spins
         assert [r.status_code for r in responses] == [200, 200]
         wins = await pool.fetch("SELECT * FROM jackpot_wins")
         assert len(wins) == 1 and wins[0]["win_seq"] == 1

@@ -9,6 +9,10 @@ balances after. Only the I/O differs: each player's wallet and safety state are 
 once, the rounds are planned in memory, and the batch is written with a few statements
 (``ledger.post_many`` for every debit and settlement, one insert for every bet row).
 
+Live spins use the same path (``live=True``, one round per player: ``bets.batcher``): the
+rounds are then pushed like the spin's, and each report carries its bet row and the safety
+engine's assessment, for the spin's response.
+
 A round bulk planning cannot follow exactly is played by ``spin.spin`` itself, at the start of
 a run (before its first bulk round; later in a run it ends the run, and the caller offers it
 again): a stake that cash alone cannot cover (the split would spend bonus money), a round on a
@@ -17,7 +21,7 @@ game where the player has free spins, and a stake that could complete a money bo
 tops up), a refusal (safety, stake limits), the end of the player's session, a safety action,
 a jackpot trigger or a cash balance at the voucher-bonus threshold (the money they move is paid
 through their own services once the round is written, and the next run plans from there).
-Rounds played in bulk are not pushed to sockets: they are history, nobody is watching them.
+Backfilled rounds are not pushed to sockets: they are history, nobody is watching them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from time import perf_counter
 from typing import Any, Protocol
 
 import asyncpg
@@ -33,7 +38,7 @@ import orjson
 
 from croupier.bets import queries
 from croupier.bets.errors import ExternalGameError
-from croupier.bets.spin import SpinRequest, check_stake, p_loss, spin
+from croupier.bets.spin import SpinRequest, check_stake, p_loss, spin, spin_event
 from croupier.bonuses import service as bonuses
 from croupier.db.clock import set_clock
 from croupier.games import service as games_service
@@ -46,6 +51,8 @@ from croupier.ledger import service as ledger
 from croupier.ledger.errors import InsufficientFundsError
 from croupier.ledger.service import Leg
 from croupier.operators import service as operators
+from croupier.realtime import service as realtime
+from croupier.safety.engine import SafetyAssessment
 from croupier.safety.runs import SpinRun
 from croupier.vip import service as vip
 from croupier.vouchers import bonus as voucher_bonus
@@ -58,6 +65,8 @@ class PlannedRound:
     stake: int
     idempotency_key: str
     at: datetime
+    session_key: str | None = None  # the client's x-session-id, for the safety engine
+    channel: str = "web"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +99,11 @@ class RunReport:
     stop: str = DONE
     unplayed: PlannedRound | None = None  # the round the run stopped before, if any
     refusal: CroupierError | None = None
+    # Live runs only (``live=True``), one per played round: the bet row as the spin returns
+    # it, and the safety engine's assessment of the round.
+    bets: list[asyncpg.Record] = field(default_factory=list)
+    assessments: list[SafetyAssessment | None] = field(default_factory=list)
+    safety_ms: float = 0.0  # wall time in the safety engine (its part of Server-Timing)
 
 
 async def play(
@@ -98,10 +112,12 @@ async def play(
     *,
     max_rounds: int = 25,
     is_seeded: bool = True,
+    live: bool = False,
 ) -> list[RunReport]:
     """Play up to ``max_rounds`` rounds of each player (distinct players), in the caller's
-    unit of work; one report per player, in order."""
-    batch = _Batch(conn, is_seeded)
+    unit of work; one report per player, in order. ``live``: push each round to the player
+    and return its bet row and safety assessment in the report."""
+    batch = _Batch(conn, is_seeded, live)
     return await batch.play(players, max_rounds)
 
 
@@ -120,6 +136,7 @@ class _Round:
     debit: int = 0  # indices into the batch's transfers
     settle: int | None = None
     jackpot: jackpots.JackpotWin | None = None
+    bet_id: int = 0
     fingerprint: dict[str, Any] = field(default_factory=dict)  # the spin request's
 
     @property
@@ -148,8 +165,8 @@ class _Run:
 
 
 class _Batch:
-    def __init__(self, conn: asyncpg.Connection, is_seeded: bool) -> None:
-        self.conn, self.is_seeded = conn, is_seeded
+    def __init__(self, conn: asyncpg.Connection, is_seeded: bool, live: bool) -> None:
+        self.conn, self.is_seeded, self.live = conn, is_seeded, live
         self.games: dict[tuple[int, int], asyncpg.Record] = {}
         self.pools: dict[tuple[str, str], asyncpg.Record | None] = {}
         self.transfers: list[ledger.PlannedTransfer] = []
@@ -232,14 +249,19 @@ class _Batch:
                 run.entry.check_stake(plan.stake)
             if run.cash < plan.stake:
                 return FUNDS  # (cash and bonus together: _needs_live sent it to the spin)
-            if run.safety is None:
-                run.safety = await SpinRun.open(
-                    self.conn, operator_id=run.player.operator_id,
-                    player_id=run.player.player_id, session_key=None, at=plan.at,
-                )  # fmt: skip
-            elif not run.safety.continues(plan.at):
-                return SESSION
-            run.safety.check(plan.stake, plan.at)
+            started = perf_counter()
+            try:
+                if run.safety is None:
+                    run.safety = await SpinRun.open(
+                        self.conn, operator_id=run.player.operator_id,
+                        player_id=run.player.player_id, session_key=plan.session_key,
+                        at=plan.at,
+                    )  # fmt: skip
+                elif not run.safety.continues(plan.at):
+                    return SESSION
+                run.safety.check(plan.stake, plan.at)
+            finally:
+                report.safety_ms += (perf_counter() - started) * 1000
         except CroupierError as refusal:
             report.refusal = refusal
             return REFUSED
@@ -306,10 +328,13 @@ class _Batch:
             run.report.stop = JACKPOT  # paid once the round is written; scored then
             return planned
         assert run.safety is not None
-        _, acted = run.safety.record(
+        started = perf_counter()
+        assessment, acted = run.safety.record(
             game_key=game["slug"], stake=plan.stake, win=planned.win,
             balance_after=run.cash_balance + run.bonus, p_loss=p_loss(game), at=plan.at,
         )  # fmt: skip
+        run.report.safety_ms += (perf_counter() - started) * 1000
+        run.report.assessments.append(assessment)
         if acted:
             run.report.stop = SAFETY
         elif run.cash_balance <= voucher_bonus.BONUS_TRIGGER_BALANCE:
@@ -346,10 +371,31 @@ class _Batch:
                 conn, [self._bet_row(planned, posted) for planned in rounds]
             )
             for planned, bet_id in zip(rounds, bets, strict=True):
+                planned.bet_id = bet_id
                 if planned.jackpot is not None:
                     await jackpots.attach_bet(conn, planned.jackpot, bet_id)
+            if self.live:
+                await self._push(rounds)
         for run in runs:
             await self._close(run)
+
+    async def _push(self, rounds: list[_Round]) -> None:
+        """Live rounds: the spin's push for each, and its bet row for the response."""
+        rows = await queries.bets_by_ids(self.conn, [planned.bet_id for planned in rounds])
+        await realtime.publish_many(
+            self.conn,
+            [
+                realtime.Event(
+                    audience=realtime.player_audience(row["player_id"]),
+                    topic="spin",
+                    payload=spin_event(row),
+                    operator_id=row["operator_id"],
+                )
+                for row in rows
+            ],
+        )
+        for planned, row in zip(rounds, rows, strict=True):
+            planned.player.report.bets.append(row)
 
     async def _pay_jackpot(self, run: _Run, planned: _Round) -> None:
         player = run.player
@@ -371,11 +417,14 @@ class _Batch:
             played.stake, played.win + amount, planned.cash_after, run.bonus, played.at
         )
         assert run.safety is not None
-        run.safety.record(
+        started = perf_counter()
+        assessment, _ = run.safety.record(
             game_key=planned.game["slug"], stake=played.stake, win=played.win + amount,
             balance_after=planned.cash_after + run.bonus, p_loss=p_loss(planned.game),
             at=played.at,
         )  # fmt: skip
+        run.report.safety_ms += (perf_counter() - started) * 1000
+        run.report.assessments.append(assessment)
         await set_clock(self.conn, None)
 
     async def _close(self, run: _Run) -> None:
@@ -392,7 +441,9 @@ class _Batch:
         if run.entry is not None and run.rounds:
             await self._wager(run)
         if run.safety is not None:
+            started = perf_counter()
             await run.safety.close(conn)
+            run.report.safety_ms += (perf_counter() - started) * 1000
         if run.report.stop == VOUCHER:
             await set_clock(conn, run.rounds[-1].plan.at)
             await voucher_bonus.after_spin(
@@ -456,6 +507,7 @@ class _Batch:
             self.is_seeded,
             planned.game["version"],
             plan.at,
+            plan.channel,
         )
 
     # ---- one by one ------------------------------------------------------------------------
@@ -485,6 +537,9 @@ class _Batch:
             plan.at,
         )  # fmt: skip
         report.rounds.append(played)
+        report.bets.append(bet)
+        report.assessments.append(result.safety)
+        report.safety_ms += result.safety_ms
         return played
 
 
@@ -497,4 +552,6 @@ def _spin_request(player: Player, plan: PlannedRound, is_seeded: bool) -> SpinRe
         idempotency_key=plan.idempotency_key,
         is_seeded=is_seeded,
         at=plan.at,
+        session_key=plan.session_key,
+        channel=plan.channel,
     )

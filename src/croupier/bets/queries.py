@@ -35,6 +35,19 @@ async def bet_by_key(
     )
 
 
+async def taken_keys(conn: asyncpg.Connection, spins: list[tuple[int, int, str]]) -> set[int]:
+    """Which of ``spins`` (operator, player, Idempotency-Key) already have a bet: positions."""
+    rows = await conn.fetch(
+        """SELECT u.ord - 1 AS i
+           FROM unnest($1::integer[], $2::bigint[], $3::text[])
+                WITH ORDINALITY AS u(operator_id, player_id, key, ord)
+           WHERE EXISTS (SELECT FROM bets b WHERE b.operator_id = u.operator_id
+                         AND b.player_id = u.player_id AND b.idempotency_key = u.key)""",
+        *(list(column) for column in zip(*spins, strict=True)),
+    )
+    return {row["i"] for row in rows}
+
+
 def _affiliate_share(ggr: str, bp: str) -> str:
     """The affiliate's revenue share of a round's GGR, rounded toward the operator (floor)."""
     return f"floor({ggr} * {bp} / 10000.0)::bigint"
@@ -91,6 +104,7 @@ BULK_COLUMNS = (
     ("is_seeded", "boolean"),
     ("game_version", "integer"),
     ("created_at", "timestamptz"),
+    ("channel", "text"),
 )
 _SELECTED = (f"u.{name}::jsonb" if name == "outcome" else f"u.{name}" for name, _ in BULK_COLUMNS)
 _BULK_INSERT = f"""
@@ -113,6 +127,17 @@ async def insert_bets(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> 
     returned = await conn.fetch(_BULK_INSERT, *(list(column) for column in zip(*rows, strict=True)))
     ids = {row["round_id"]: row["id"] for row in returned}
     return [ids[row[3]] for row in rows]
+
+
+async def bets_by_ids(conn: asyncpg.Connection, ids: list[int]) -> list[asyncpg.Record]:
+    """Bets as :func:`insert_bet` returns them, in the order of ``ids``."""
+    return await conn.fetch(
+        f"""SELECT {BET_COLUMNS} FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord)
+            JOIN bets b ON b.id = u.id JOIN games g ON g.id = b.game_id
+            LEFT JOIN fair_seeds fs ON fs.id = b.fair_seed_id
+            ORDER BY u.ord""",
+        ids,
+    )
 
 
 async def get_bet(
