@@ -7,10 +7,10 @@ are being written wait in this process's queue and are played as one batch by th
 written with a few set-wise statements plus a few per player. The batch commits before any of
 its spins is answered, like a request's unit of work.
 
-Nothing waits for a batch to fill: a spin that finds the batcher idle is played at once, by
-the lone spin, so batching costs no latency when idle; batches only grow under load, as
-requests pile up while the previous ones are written (at most ``in_flight`` at a time per
-process).
+Nothing waits for a batch to fill: a spin that finds the batcher idle is played at once by
+the lone spin, in its request's own unit of work, so batching costs nothing when idle; batches
+only form under load, from requests that pile up while others are being written (at most
+``in_flight`` batches at a time per process).
 
 A batch holds at most one spin per player, and never a player whose spin is in a running
 batch, so a player's spins are played one after the other, in arrival order. Whatever the
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -76,16 +77,30 @@ class SpinBatcher:
     in_flight: int = 2
     _queue: deque[_Pending] = field(default_factory=deque)
     _busy: set[int] = field(default_factory=set)  # players in a running batch
+    _inline: bool = False  # a spin is being played in its caller's unit of work
     _running: set[asyncio.Task[None]] = field(default_factory=set)
     # What the batcher did, for tests and the benchmark (Prometheus has the same figures).
     batches: int = 0
     largest_batch: int = 0
     played_alone: int = 0
 
-    async def spin(self, request: SpinRequest) -> SpinResult:
-        """Play one live round, batched with others when the process is busy."""
+    async def spin(
+        self, request: SpinRequest, inline: Callable[[], Awaitable[SpinResult]] | None = None
+    ) -> SpinResult:
+        """Play one live round, batched with others when the process is busy. ``inline``: the
+        lone spin in the caller's own unit of work, used when nothing else is being played
+        here (no second transaction then, and no hop to a batch task)."""
         if request.provably_fair or request.at is not None:
-            return await self._alone(request)
+            return await (inline() if inline is not None else self._alone(request))
+        if inline is not None and not (self._queue or self._running or self._inline):
+            self._inline = True
+            self._busy.add(request.player_id)
+            try:
+                return await inline()
+            finally:
+                self._inline = False
+                self._busy.discard(request.player_id)
+                self._start()
         future: asyncio.Future[SpinResult] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(request, future))
         self._start()

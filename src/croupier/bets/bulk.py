@@ -157,6 +157,9 @@ class _Run:
     staked: int = 0  # by the run's bulk rounds
     report: RunReport = field(default_factory=RunReport)
     safety: SpinRun | None = None
+    checked: bool = False  # the safety engine has checked one of the run's rounds
+    first: PlannedRound | None = None  # the player's first round, asked before planning
+    asked_first: bool = False
     rounds: list[_Round] = field(default_factory=list)  # bulk rounds only
 
     @property
@@ -178,13 +181,38 @@ class _Batch:
             conn, [i for run in runs for i in (run.accounts.cash_id, run.accounts.bonus_id)]
         )
         entries = await bonuses.peek_spins(conn, [run.player.player_id for run in runs])
-        for run in sorted(runs, key=lambda r: r.player.player_id):  # safety rows' lock order
+        ordered = sorted(runs, key=lambda r: r.player.player_id)  # safety rows' lock order
+        for run in ordered:
             cash, run.reserved = locked.get(run.accounts.cash_id, (0, 0))
             run.cash, run.bonus = cash - run.reserved, locked.get(run.accounts.bonus_id, (0, 0))[0]
             run.entry = entries.get(run.player.player_id)
+            if max_rounds:
+                run.first, run.asked_first = run.player.next_round(None), True
+        await self._open_safety(ordered)
+        for run in ordered:
             await self._plan(run, max_rounds)
         await self._write(runs)
         return [run.report for run in runs]
+
+    async def _open_safety(self, runs: list[_Run]) -> None:
+        """Lock and read the safety rows of every run that starts with a bulk round, at once
+        (a run that starts with a live round opens its own after it: the spin writes them)."""
+        ready = [run for run in runs if run.first and not self._needs_live(run, run.first)]
+        if not ready:
+            return
+        started = perf_counter()
+        opened = await SpinRun.open_many(
+            self.conn,
+            [
+                (run.player.operator_id, run.player.player_id, plan.session_key, plan.at)
+                for run in ready
+                if (plan := run.first) is not None
+            ],
+        )
+        share = (perf_counter() - started) * 1000 / len(ready)
+        for run, safety in zip(ready, opened, strict=True):
+            run.safety = safety  # (None: no such player; the round's own open refuses it)
+            run.report.safety_ms += share
 
     async def _open(self, player: Player) -> _Run:
         currency = await operators.operator_currency(self.conn, player.operator_id)
@@ -205,7 +233,10 @@ class _Batch:
             if len(report.rounds) >= max_rounds:
                 report.stop = FULL
                 return
-            plan = run.player.next_round(last)
+            if run.asked_first:
+                plan, run.first, run.asked_first = run.first, None, False
+            else:
+                plan = run.player.next_round(last)
             if plan is None:
                 return
             if self._needs_live(run, plan):
@@ -257,8 +288,9 @@ class _Batch:
                         player_id=run.player.player_id, session_key=plan.session_key,
                         at=plan.at,
                     )  # fmt: skip
-                elif not run.safety.continues(plan.at):
+                elif run.checked and not run.safety.continues(plan.at):
                     return SESSION
+                run.checked = True
                 run.safety.check(plan.stake, plan.at)
             finally:
                 report.safety_ms += (perf_counter() - started) * 1000
@@ -376,8 +408,7 @@ class _Batch:
                     await jackpots.attach_bet(conn, planned.jackpot, bet_id)
             if self.live:
                 await self._push(rounds)
-        for run in runs:
-            await self._close(run)
+        await self._close(runs)
 
     async def _push(self, rounds: list[_Round]) -> None:
         """Live rounds: the spin's push for each, and its bet row for the response."""
@@ -427,32 +458,38 @@ class _Batch:
         run.report.assessments.append(assessment)
         await set_clock(self.conn, None)
 
-    async def _close(self, run: _Run) -> None:
-        """Per player: XP, wagering, the safety state, and a due voucher bonus."""
-        conn, player = self.conn, run.player
-        stakes = sum(planned.plan.stake for planned in run.rounds)
-        if stakes:
-            await vip.add_xp(
-                conn,
-                operator_id=player.operator_id,
-                player_id=player.player_id,
-                xp=vip.wager_xp(stakes),
-            )
-        if run.entry is not None and run.rounds:
-            await self._wager(run)
-        if run.safety is not None:
+    async def _close(self, runs: list[_Run]) -> None:
+        """Per player: XP, wagering, the safety state, and a due voucher bonus; XP and the
+        safety rows of all players with one statement each."""
+        conn = self.conn
+        await vip.add_xp_many(
+            conn,
+            [
+                (run.player.operator_id, run.player.player_id, vip.wager_xp(stakes))
+                for run in runs
+                if (stakes := sum(planned.plan.stake for planned in run.rounds))
+            ],
+        )
+        for run in runs:
+            if run.entry is not None and run.rounds:
+                await self._wager(run)
+        checked = [run for run in runs if run.safety is not None and run.checked]
+        if checked:
             started = perf_counter()
-            await run.safety.close(conn)
-            run.report.safety_ms += (perf_counter() - started) * 1000
-        if run.report.stop == VOUCHER:
-            await set_clock(conn, run.rounds[-1].plan.at)
-            await voucher_bonus.after_spin(
-                conn,
-                operator_id=player.operator_id,
-                player_id=player.player_id,
-                cash_balance_after=run.cash_balance,
-            )
-            await set_clock(conn, None)
+            await SpinRun.close_many(conn, [run.safety for run in checked if run.safety])
+            share = (perf_counter() - started) * 1000 / len(checked)
+            for run in checked:
+                run.report.safety_ms += share
+        for run in runs:
+            if run.report.stop == VOUCHER:
+                await set_clock(conn, run.rounds[-1].plan.at)
+                await voucher_bonus.after_spin(
+                    conn,
+                    operator_id=run.player.operator_id,
+                    player_id=run.player.player_id,
+                    cash_balance_after=run.cash_balance,
+                )
+                await set_clock(conn, None)
 
     async def _wager(self, run: _Run) -> None:
         """Wagering progress. No bulk round spends bonus money or can complete a money grant

@@ -68,7 +68,9 @@ async def spin(
     # a provably-fair round takes its nonce in the request's own.
     batcher = getattr(request.app.state, "spin_batcher", None)
     if batcher is not None and not body.provably_fair:
-        result = await batcher.spin(spin_request)
+        result = await batcher.spin(
+            spin_request, inline=lambda: spin_service.spin(uow.conn, spin_request)
+        )
     else:
         result = await spin_service.spin(uow.conn, spin_request)
     # Server-Timing (W3C): the service's total and the safety engine's share, in ms.

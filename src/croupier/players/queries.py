@@ -42,6 +42,21 @@ async def get_player(
     return await conn.fetchrow(sql, *args)
 
 
+async def add_vip_experience_many(
+    conn: asyncpg.Connection, player_ids: list[int], xps: list[int]
+) -> list[int]:
+    """add_vip_experience for many distinct players; the new totals, in order."""
+    rows = await conn.fetch(
+        """UPDATE players p SET vip_experience = p.vip_experience + u.xp
+           FROM unnest($1::bigint[], $2::bigint[]) AS u(id, xp) WHERE p.id = u.id
+           RETURNING p.id, p.vip_experience""",
+        player_ids,
+        xps,
+    )
+    totals = {row["id"]: row["vip_experience"] for row in rows}
+    return [totals[player_id] for player_id in player_ids]
+
+
 async def add_vip_experience(conn: asyncpg.Connection, player_id: int, xp: int) -> int:
     return await conn.fetchval(
         """UPDATE players SET vip_experience = vip_experience + $2 WHERE id = $1

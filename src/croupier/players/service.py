@@ -37,3 +37,12 @@ async def get_player(conn: asyncpg.Connection, scope: Scope, player_id: int) -> 
 async def add_vip_experience(conn: asyncpg.Connection, player_id: int, xp: int) -> int:
     """Adds XP to the player's global VIP experience (seed 002 §5.6); returns the new total."""
     return await queries.add_vip_experience(conn, player_id, xp)
+
+
+async def add_vip_experience_many(
+    conn: asyncpg.Connection, gains: dict[int, int]
+) -> dict[int, int]:
+    """add_vip_experience for many players at once (player -> XP); their new totals."""
+    player_ids = list(gains)
+    totals = await queries.add_vip_experience_many(conn, player_ids, list(gains.values()))
+    return dict(zip(player_ids, totals, strict=True))

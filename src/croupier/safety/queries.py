@@ -37,6 +37,63 @@ async def load_for_update(
     return await conn.fetchrow(LOAD_FOR_UPDATE, operator_id, player_id, session_key)
 
 
+# LOAD_FOR_UPDATE for many players (the bulk path), one row per (operator, player, session)
+# found, with its position in the arrays.
+LOAD_FOR_UPDATE_MANY = """
+SELECT u.ord, (o.settings -> 'safety')::text AS config,
+       COALESCE(pl.timezone, o.timezone) AS timezone,
+       p.player_id IS NOT NULL AS has_player, p.state AS player_state, p.limits,
+       p.cooldown_until, p.stop_until, p.stop_code, p.marketing_suppressed_until,
+       p.reality_check_minutes, p.self_excluded_until, p.timeout_until,
+       s.player_id IS NOT NULL AS has_session, s.state AS session_state, s.touched_at,
+       s.loss_limit, s.started_at, s.net_loss, s.ended_code
+FROM unnest($1::integer[], $2::bigint[], $3::text[])
+     WITH ORDINALITY AS u(operator_id, player_id, session_key, ord)
+JOIN players pl ON pl.operator_id = u.operator_id AND pl.id = u.player_id
+JOIN operators o ON o.id = pl.operator_id
+LEFT JOIN LATERAL (
+    SELECT * FROM safety_players x
+    WHERE x.operator_id = u.operator_id AND x.player_id = u.player_id FOR UPDATE
+) p ON true
+LEFT JOIN LATERAL (
+    SELECT * FROM safety_sessions x
+    WHERE x.operator_id = u.operator_id AND x.player_id = u.player_id
+      AND x.session_key = u.session_key FOR UPDATE
+) s ON true
+ORDER BY u.ord
+"""
+
+
+async def load_for_update_many(
+    conn: asyncpg.Connection, spins: list[tuple[int, int, str]]
+) -> list[asyncpg.Record | None]:
+    """``load_for_update`` of each (operator, player, session key), in order; None for a
+    player that does not exist."""
+    rows = await conn.fetch(
+        LOAD_FOR_UPDATE_MANY, *(list(column) for column in zip(*spins, strict=True))
+    )
+    found = {row["ord"]: row for row in rows}
+    return [found.get(i + 1) for i in range(len(spins))]
+
+
+async def ensure_rows_many(
+    conn: asyncpg.Connection, spins: list[tuple[int, int, str, datetime]]
+) -> None:
+    """``ensure_rows`` of each (operator, player, session key, at)."""
+    await conn.execute(
+        """WITH u AS (
+               SELECT * FROM unnest($1::integer[], $2::bigint[], $3::text[], $4::timestamptz[])
+                   AS u(operator_id, player_id, session_key, at)
+           ), p AS (
+               INSERT INTO safety_players (operator_id, player_id)
+               SELECT DISTINCT operator_id, player_id FROM u ON CONFLICT DO NOTHING
+           )
+           INSERT INTO safety_sessions (operator_id, player_id, session_key, started_at, touched_at)
+           SELECT operator_id, player_id, session_key, at, at FROM u ON CONFLICT DO NOTHING""",
+        *(list(column) for column in zip(*spins, strict=True)),
+    )
+
+
 async def ensure_rows(
     conn: asyncpg.Connection, operator_id: int, player_id: int, session_key: str, at: datetime
 ) -> None:
@@ -118,6 +175,43 @@ async def save(conn: asyncpg.Connection, args: list[Any], action: list[Any] | No
         await conn.execute(SAVE, *args)
     else:
         await conn.execute(SAVE_WITH_ACTION, *args, *action)
+
+
+# SAVE for many players at once: one row of SAVE's first 18 arguments per player, in arrays
+# (JSON values as text, the reasons as a JSON array: text[][] cannot be ragged).
+_MANY = """
+SELECT * FROM unnest($1::integer[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                     $6::integer[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[],
+                     $11::timestamptz[], $12::timestamptz[], $13::text[], $14::text[],
+                     $15::timestamptz[], $16::bigint[], $17::bigint[], $18::text[])
+    AS u(operator_id, player_id, state, limits, band, score, reasons, cooldown_until,
+         stop_until, stop_code, marketing_until, at, session_key, session_state, started_at,
+         net_loss, loss_limit, ended_code)
+"""
+SAVE_MANY = f"""
+WITH u AS ({_MANY}), sp AS (
+    UPDATE safety_players p
+    SET state = u.state::jsonb, limits = u.limits::jsonb, band = u.band, score = u.score,
+        reasons = ARRAY(SELECT jsonb_array_elements_text(u.reasons::jsonb)),
+        cooldown_until = u.cooldown_until, stop_until = u.stop_until, stop_code = u.stop_code,
+        marketing_suppressed_until = u.marketing_until, last_activity_at = u.at,
+        updated_at = CASE WHEN p.band <> u.band OR p.updated_at <= u.at - interval '1 minute'
+                          THEN u.at
+                          ELSE p.updated_at END
+    FROM u WHERE p.operator_id = u.operator_id AND p.player_id = u.player_id
+)
+UPDATE safety_sessions s
+SET state = u.session_state::jsonb, started_at = u.started_at, touched_at = u.at,
+    net_loss = u.net_loss, loss_limit = u.loss_limit, ended_code = u.ended_code
+FROM u
+WHERE s.operator_id = u.operator_id AND s.player_id = u.player_id
+  AND s.session_key = u.session_key
+"""
+
+
+async def save_many(conn: asyncpg.Connection, rows: list[list[Any]]) -> None:
+    """``save`` without an action, for many players (distinct) at once."""
+    await conn.execute(SAVE_MANY, *(list(column) for column in zip(*rows, strict=True)))
 
 
 async def save_player(

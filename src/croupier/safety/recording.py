@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import orjson
 import structlog
 
 from croupier.kit.errors import NotFoundError
@@ -100,8 +101,43 @@ async def save(
 ) -> None:
     """Write both rows back, and the action's audit row when ``stored`` (assessment, source,
     game key) carries a new one."""
+    args = _save_args(operator_id, player_id, key, loaded, now_ms)
+    action = None
+    if stored is not None:
+        assessment, source, game_key = stored
+        assert assessment.action is not None
+        action = [
+            assessment.action["actionType"],
+            assessment.code,
+            assessment.action,
+            source,
+            game_key,
+        ]
+    await queries.save(conn, args, action)
+
+
+async def save_many(
+    conn: asyncpg.Connection, saves: list[tuple[int, int, str, Loaded, int]]
+) -> None:
+    """:func:`save` without an action for many players (operator, player, session key,
+    loaded state, now in ms), in one statement."""
+    if not saves:
+        return
+    rows = []
+    for save_args in saves:
+        args = _save_args(*save_args)
+        for i in (2, 3, 13):  # state, limits, session state: JSON as text
+            args[i] = _json_text(args[i])
+        args[6] = _json_text(args[6])  # reasons: a JSON array (an array of arrays is rigid)
+        rows.append(args)
+    await queries.save_many(conn, rows)
+
+
+def _save_args(
+    operator_id: int, player_id: int, key: str, loaded: Loaded, now_ms: int
+) -> list[Any]:
     player, session, r = loaded.player, loaded.session, loaded.restrictions
-    args = [
+    return [
         operator_id,
         player_id,
         player.to_json(),
@@ -121,18 +157,10 @@ async def save(
         session.loss_limit,
         session.ended_code,
     ]
-    action = None
-    if stored is not None:
-        assessment, source, game_key = stored
-        assert assessment.action is not None
-        action = [
-            assessment.action["actionType"],
-            assessment.code,
-            assessment.action,
-            source,
-            game_key,
-        ]
-    await queries.save(conn, args, action)
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 # ---- recording -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ when the run closes, exactly as ``record_spin`` stores it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +55,33 @@ class SpinRun:
         """Lock the player's state rows (after the wallet, as every money flow does)."""
         key = session_key_of(session_key)
         row = await state_rows.locked(conn, operator_id, player_id, key, at)
+        return await cls._of(conn, operator_id, player_id, key, at, row)
+
+    @classmethod
+    async def open_many(
+        cls,
+        conn: asyncpg.Connection,
+        spins: Sequence[tuple[int, int, str | None, datetime]],
+    ) -> list[SpinRun | None]:
+        """:meth:`open` for many players (distinct), each (operator, player, session key,
+        at), with one read of their rows; None for a player that does not exist."""
+        keyed = [(o, p, session_key_of(k), at) for o, p, k, at in spins]
+        rows = await state_rows.locked_many(conn, keyed)
+        return [
+            None if row is None else await cls._of(conn, operator_id, player_id, key, at, row)
+            for (operator_id, player_id, key, at), row in zip(keyed, rows, strict=True)
+        ]
+
+    @classmethod
+    async def _of(
+        cls,
+        conn: asyncpg.Connection,
+        operator_id: int,
+        player_id: int,
+        key: str,
+        at: datetime,
+        row: asyncpg.Record | None,
+    ) -> SpinRun:
         if row is None:
             raise NotFoundError("Player not found.")
         at_ms = to_ms(at)
@@ -134,3 +162,19 @@ class SpinRun:
             await recording.announce(
                 conn, self.operator_id, self.player_id, assessment, open_case, self._touched_ms
             )
+
+    @staticmethod
+    async def close_many(conn: asyncpg.Connection, runs: Sequence[SpinRun]) -> None:
+        """:meth:`close` for many runs (distinct players): the rows of the runs without an
+        action are written with one statement."""
+        await recording.save_many(
+            conn,
+            [
+                (run.operator_id, run.player_id, run.key, run._loaded, run._touched_ms)
+                for run in runs
+                if run._action is None
+            ],
+        )
+        for run in runs:
+            if run._action is not None:
+                await run.close(conn)

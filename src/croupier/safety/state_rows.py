@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -20,3 +21,22 @@ async def locked(
         await queries.ensure_rows(conn, operator_id, player_id, key, at)
         row = await queries.load_for_update(conn, operator_id, player_id, key)
     return row
+
+
+async def locked_many(
+    conn: asyncpg.Connection, spins: Sequence[tuple[int, int, str, datetime]]
+) -> list[asyncpg.Record | None]:
+    """:func:`locked` for each (operator, player, session key, at) of distinct players, in
+    one statement (two more when some rows must be created first)."""
+    keys = [(operator_id, player_id, key) for operator_id, player_id, key, _ in spins]
+    rows = await queries.load_for_update_many(conn, keys)
+    missing = [
+        i for i, row in enumerate(rows)
+        if row is not None and not (row["has_player"] and row["has_session"])
+    ]  # fmt: skip
+    if missing:
+        await queries.ensure_rows_many(conn, [spins[i] for i in missing])
+        again = await queries.load_for_update_many(conn, [keys[i] for i in missing])
+        for i, row in zip(missing, again, strict=True):
+            rows[i] = row
+    return rows

@@ -45,6 +45,12 @@ async def levels_crossed(conn: asyncpg.Connection, before: int, after: int) -> l
     )
 
 
+async def thresholds(conn: asyncpg.Connection) -> list[int]:
+    """Every level's XP threshold, ascending."""
+    rows = await conn.fetch("SELECT xp_required FROM vip_levels ORDER BY xp_required")
+    return [row["xp_required"] for row in rows]
+
+
 async def insert_level(conn: asyncpg.Connection, fields: dict[str, Any]) -> asyncpg.Record:
     columns = list(fields)
     placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))

@@ -67,6 +67,31 @@ async def add_xp(
     return total, reached
 
 
+async def add_xp_many(conn: asyncpg.Connection, gains: list[tuple[int, int, int]]) -> None:
+    """:func:`add_xp` for many (operator, player, XP) at once (the bulk path): two statements,
+    plus the level-ups (rare), recorded one by one exactly as add_xp records them."""
+    per_player: dict[int, int] = {}
+    operator_of: dict[int, int] = {}
+    for operator_id, player_id, xp in gains:
+        if xp > 0:
+            per_player[player_id] = per_player.get(player_id, 0) + xp
+            operator_of[player_id] = operator_id
+    if not per_player:
+        return
+    totals = await players.add_vip_experience_many(conn, per_player)
+    ladder = await queries.thresholds(conn)
+    for player_id, total in totals.items():
+        before = total - per_player[player_id]
+        if any(before < threshold <= total for threshold in ladder):
+            await level_ups.record(
+                conn,
+                operator_id=operator_of[player_id],
+                player_id=player_id,
+                before=before,
+                after=total,
+            )
+
+
 async def add_xp_for_player(
     conn: asyncpg.Connection, *, player_id: int, xp: int
 ) -> tuple[int, list[int]]:
