@@ -257,3 +257,27 @@ async def test_any_batch_keeps_every_wallet_exact_and_never_overdraws(
         assert request.stake <= fund and bet["cash_after"] == fund - request.stake + bet["win"]
         assert await _cash(pool, player.subject_id) == bet["cash_after"] >= 0
     await assert_audit_ok(pool)
+
+
+async def test_level_ups_in_a_batch_are_recorded_and_pushed_once_each(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, world: World, batcher: SpinBatcher
+) -> None:
+    response = await client.post(
+        "/api/v1/admin/vip-levels",
+        json={"level": 1, "name": "Silver", "xpRequired": 150},
+        headers=world.admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    players = await _players(client, world, [10_000] * 6)
+    for stake in (100, 100):  # 100 XP, then 200: the second burst crosses the threshold
+        results = await _burst(batcher, [_request(world, p, stake) for p in players])
+        assert not any(isinstance(r, BaseException) for r in results)
+    assert batcher.largest_batch == 5
+    ups = await pool.fetch("SELECT player_id, level FROM vip_level_ups ORDER BY player_id")
+    assert [(u["player_id"], u["level"]) for u in ups] == [(p.subject_id, 1) for p in players]
+    events = await pool.fetch("SELECT audience FROM outbox WHERE topic = 'vip.level_up'")
+    assert sorted(e["audience"] for e in events) == sorted(
+        f"player:{p.subject_id}" for p in players
+    )
+    xp = await pool.fetch("SELECT vip_experience FROM players WHERE vip_experience > 0")
+    assert [r["vip_experience"] for r in xp] == [200] * 6
