@@ -197,20 +197,18 @@ class _Batch:
     async def _open_safety(self, runs: list[_Run]) -> None:
         """Lock and read the safety rows of every run that starts with a bulk round, at once
         (a run that starts with a live round opens its own after it: the spin writes them)."""
-        ready = [run for run in runs if run.first and not self._needs_live(run, run.first)]
+        ready = [
+            (run, plan) for run in runs if (plan := run.first) and not self._needs_live(run, plan)
+        ]
         if not ready:
             return
         started = perf_counter()
         opened = await SpinRun.open_many(
             self.conn,
-            [
-                (run.player.operator_id, run.player.player_id, plan.session_key, plan.at)
-                for run in ready
-                if (plan := run.first) is not None
-            ],
+            [(r.player.operator_id, r.player.player_id, p.session_key, p.at) for r, p in ready],
         )
         share = (perf_counter() - started) * 1000 / len(ready)
-        for run, safety in zip(ready, opened, strict=True):
+        for (run, _), safety in zip(ready, opened, strict=True):
             run.safety = safety  # (None: no such player; the round's own open refuses it)
             run.report.safety_ms += share
 

@@ -42,27 +42,11 @@ async def publish(
     payload: dict[str, Any],
     operator_id: int | None,
 ) -> None:
-    body = json.dumps(payload, separators=(",", ":"), default=str)
-    await conn.execute(
-        """WITH event AS (
-               INSERT INTO outbox (operator_id, topic, audience, payload)
-               VALUES ($1, $2, $3, $4::text::jsonb) RETURNING id
-           )
-           SELECT pg_notify($5, json_build_object(
-               'id', event.id, 'audience', $3::text, 'topic', $2::text,
-               'payload', CASE WHEN length($4::text) <= $6 THEN $4::text::json END)::text)
-           FROM event""",
-        operator_id,
-        topic,
-        audience,
-        body,
-        CHANNEL,
-        _MAX_INLINE,
-    )
+    await publish_many(conn, [Event(audience, topic, payload, operator_id)])
 
 
 async def publish_many(conn: asyncpg.Connection, events: Sequence[Event]) -> None:
-    """:func:`publish` for many events, in one round trip (notified in order)."""
+    """Outbox rows and their NOTIFYs for many events, in one round trip (notified in order)."""
     if not events:
         return
     bodies = [json.dumps(e.payload, separators=(",", ":"), default=str) for e in events]

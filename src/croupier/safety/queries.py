@@ -7,22 +7,27 @@ from typing import Any
 
 import asyncpg
 
+# What a spin's record reads: the player's safety row (p), the session's (s), the timezone and
+# the operator's safety config (pl, o); for one player and for a batch alike.
+_LOADED = """(o.settings -> 'safety')::text AS config,
+       COALESCE(pl.timezone, o.timezone) AS timezone,
+       p.player_id IS NOT NULL AS has_player, p.state AS player_state, p.limits,
+       p.cooldown_until, p.stop_until, p.stop_code, p.marketing_suppressed_until,
+       p.reality_check_minutes, p.self_excluded_until, p.timeout_until,
+       s.player_id IS NOT NULL AS has_session, s.state AS session_state, s.touched_at,
+       s.loss_limit, s.started_at, s.net_loss, s.ended_code"""
+
 # The player's safety row and the session's row, locked so that concurrent spins of one player
 # (two tabs, a provider debit) apply one after the other, with the operator's config and the
 # timezones. FOR UPDATE is not allowed on the nullable side of an outer join; in a CTE it is.
-LOAD_FOR_UPDATE = """
+LOAD_FOR_UPDATE = f"""
 WITH p AS (
     SELECT * FROM safety_players WHERE operator_id = $1 AND player_id = $2 FOR UPDATE
 ), s AS (
     SELECT * FROM safety_sessions
     WHERE operator_id = $1 AND player_id = $2 AND session_key = $3 FOR UPDATE
 )
-SELECT (o.settings -> 'safety')::text AS config, COALESCE(pl.timezone, o.timezone) AS timezone,
-       p.player_id IS NOT NULL AS has_player, p.state AS player_state, p.limits,
-       p.cooldown_until, p.stop_until, p.stop_code, p.marketing_suppressed_until,
-       p.reality_check_minutes, p.self_excluded_until, p.timeout_until,
-       s.player_id IS NOT NULL AS has_session, s.state AS session_state, s.touched_at,
-       s.loss_limit, s.started_at, s.net_loss, s.ended_code
+SELECT {_LOADED}
 FROM players pl
 JOIN operators o ON o.id = pl.operator_id
 LEFT JOIN p ON true
@@ -39,14 +44,8 @@ async def load_for_update(
 
 # LOAD_FOR_UPDATE for many players (the bulk path), one row per (operator, player, session)
 # found, with its position in the arrays.
-LOAD_FOR_UPDATE_MANY = """
-SELECT u.ord, (o.settings -> 'safety')::text AS config,
-       COALESCE(pl.timezone, o.timezone) AS timezone,
-       p.player_id IS NOT NULL AS has_player, p.state AS player_state, p.limits,
-       p.cooldown_until, p.stop_until, p.stop_code, p.marketing_suppressed_until,
-       p.reality_check_minutes, p.self_excluded_until, p.timeout_until,
-       s.player_id IS NOT NULL AS has_session, s.state AS session_state, s.touched_at,
-       s.loss_limit, s.started_at, s.net_loss, s.ended_code
+LOAD_FOR_UPDATE_MANY = f"""
+SELECT u.ord, {_LOADED}
 FROM unnest($1::integer[], $2::bigint[], $3::text[])
      WITH ORDINALITY AS u(operator_id, player_id, session_key, ord)
 JOIN players pl ON pl.operator_id = u.operator_id AND pl.id = u.player_id
