@@ -31,6 +31,9 @@ from bench.server import (
     _free_port,
     _wait_ready,
     pgbench_tps,
+    print_statement_stats,
+    reset_statement_stats,
+    statement_stats_settings,
     warm_up,
 )
 from croupier.app import create_app
@@ -47,6 +50,8 @@ from croupier.providers.service.simulate import reset_demo_balance
 from croupier.providers.signature import sign
 
 STAKE = 1_000
+# providers.queries.store_outcome: a call's row, alone or after its round's update.
+STORE_OUTCOME = ("INSERT INTO casino_transactions", "WITH r AS (UPDATE casino_rounds")
 SECRET = "bench-casino-secret"
 
 
@@ -56,10 +61,10 @@ def app_factory() -> FastAPI:
 
 
 @contextmanager
-def provider_stack(workers: int) -> Iterator[Stack]:
+def provider_stack(workers: int, pg_stats: bool = False) -> Iterator[Stack]:
     """bench.server's stack, serving ``app_factory`` instead of ``croupier serve``."""
     with scratch_data_dir() as data_dir:
-        server = EmbeddedPostgres(data_dir)
+        server = EmbeddedPostgres(data_dir, extra_settings=statement_stats_settings(pg_stats))
         with server.running() as url:
             upgrade(url)
             port = _free_port()
@@ -158,8 +163,11 @@ def main() -> None:
         default=10,
         help="seconds of unmeasured load before VACUUM ANALYZE and the measured run",
     )
+    parser.add_argument(
+        "--pg-stats", action="store_true", help="print the server's time per statement per call"
+    )
     args = parser.parse_args()
-    with provider_stack(args.workers) as stack:
+    with provider_stack(args.workers, args.pg_stats) as stack:
         players = asyncio.run(_players(stack.url, args.clients))
         with httpx.Client(base_url=stack.base, timeout=30) as http:
             tokens = [
@@ -198,9 +206,14 @@ def main() -> None:
             )
 
         warm_up(stack.url, stack.port, args.clients, args.warmup, partial(make_request, "warm-"))
+        if args.pg_stats:
+            reset_statement_stats(stack.url)
         result = asyncio.run(
             run_load("127.0.0.1", stack.port, args.clients, args.seconds, partial(make_request, ""))
         )
+        if args.pg_stats:
+            # Every callback stores its outcome: one row per call, whatever it did.
+            print_statement_stats(stack.url, once_per_op="", by_rows=STORE_OUTCOME)
         audit_ok = asyncio.run(_audit(stack.url))
         tps = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))
     print(

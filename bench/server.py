@@ -58,16 +58,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def statement_stats_settings(pg_stats: bool) -> dict[str, str]:
+    """Server settings that load pg_stat_statements, so a benchmark can say where the server's
+    time goes."""
+    if not pg_stats:
+        return {}
+    return {"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all"}
+
+
 @contextmanager
 def croupier_stack(workers: int = 2, pg_stats: bool = False) -> Iterator[Stack]:
-    """``pg_stats`` loads pg_stat_statements so a benchmark can say where the server's time goes."""
-    extra = (
-        {"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all"}
-        if pg_stats
-        else {}
-    )
     with scratch_data_dir() as data_dir:
-        server = EmbeddedPostgres(data_dir, extra_settings=extra)
+        server = EmbeddedPostgres(data_dir, extra_settings=statement_stats_settings(pg_stats))
         with server.running() as url:
             upgrade(url)
             port = _free_port()

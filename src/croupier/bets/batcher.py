@@ -114,6 +114,10 @@ class SpinBatcher:
 
     def _start(self) -> None:
         while self._queue and len(self._running) < self.in_flight:
+            if self._running and len(self._queue) < self.max_size // 4:
+                # A second batch overlaps the running one's round trips, but a batch of a few
+                # spins costs almost as much as a full one: let the queue fill until its end.
+                return
             batch = self._take()
             if not batch:
                 return  # every queued player is in a running batch; its end starts the next

@@ -19,8 +19,9 @@ from croupier.bets.schemas import (
     RotateIn,
     SpinIn,
 )
+from croupier.db.pool import unit_of_work
 from croupier.games import service as games_service
-from croupier.web.deps import PlayerPrincipal, Uow
+from croupier.web.deps import PlayerOutsideUow, PlayerPrincipal, Uow
 
 router = APIRouter(tags=["bets"])
 IdempotencyKey = Annotated[
@@ -42,8 +43,7 @@ async def spin(
     body: SpinIn,
     request: Request,
     response: Response,
-    principal: PlayerPrincipal,
-    uow: Uow,
+    principal: PlayerOutsideUow,
     idempotency_key: IdempotencyKey = None,
     session_id: SessionId = None,
     channel: Channel = "web",
@@ -53,7 +53,11 @@ async def spin(
     Send an ``Idempotency-Key`` header to make retries safe: the same key returns the same round.
     """
     started = perf_counter()
-    game_id = body.game_id or await games_service.game_id_for_key(uow.conn, body.game_key or "")
+    pool = request.app.state.pool
+    game_id = body.game_id
+    if game_id is None:
+        async with pool.acquire() as conn:  # one read: no transaction needed
+            game_id = await games_service.game_id_for_key(conn, body.game_key or "")
     spin_request = spin_service.SpinRequest(
         operator_id=principal.operator_id or 0,
         player_id=principal.subject_id,
@@ -65,14 +69,13 @@ async def spin(
         channel=channel,
     )
     # Under load, concurrent spins of different players share one unit of work (bets.batcher);
-    # a provably-fair round takes its nonce in the request's own.
+    # otherwise, and for a provably-fair round, the spin has a unit of work of its own. The
+    # request opens none itself: a batched spin would not use it.
     batcher = getattr(request.app.state, "spin_batcher", None)
     if batcher is not None and not body.provably_fair:
-        result = await batcher.spin(
-            spin_request, inline=lambda: spin_service.spin(uow.conn, spin_request)
-        )
+        result = await batcher.spin(spin_request, inline=lambda: _spin_alone(pool, spin_request))
     else:
-        result = await spin_service.spin(uow.conn, spin_request)
+        result = await _spin_alone(pool, spin_request)
     # Server-Timing (W3C): the service's total and the safety engine's share, in ms.
     response.headers["Server-Timing"] = (
         f"spin;dur={(perf_counter() - started) * 1000:.3f}, safety;dur={result.safety_ms:.3f}"
@@ -86,6 +89,13 @@ async def spin(
             "action": result.safety.action,
         }
     return bet_out(result.bet, safety=safety)
+
+
+async def _spin_alone(
+    pool: asyncpg.Pool, spin_request: spin_service.SpinRequest
+) -> spin_service.SpinResult:
+    async with unit_of_work(pool) as uow:  # commits before the response is sent
+        return await spin_service.spin(uow.conn, spin_request)
 
 
 @router.get("/bets", response_model=BetPage)

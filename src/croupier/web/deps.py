@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
 
 from croupier.auth import service as auth_service
@@ -41,6 +42,23 @@ def client_ip(request: Request) -> str | None:
 
 
 async def get_principal(request: Request, uow: Uow, settings: SettingsDep) -> Principal:
+    return await _resolve_principal(request, uow.conn, settings)
+
+
+async def get_principal_outside_uow(request: Request, settings: SettingsDep) -> Principal:
+    """The caller, for an endpoint whose work runs in a unit of work that is not the request's
+    (a spin: a batch's, or one of its own). The look-up is one read, plus at most once a minute
+    the sliding renewal: single statements, each atomic alone, so they need no BEGIN/COMMIT."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    async with request.app.state.pool.acquire() as conn:
+        return await _resolve_principal(request, conn, settings)
+
+
+async def _resolve_principal(
+    request: Request, conn: asyncpg.Connection, settings: Settings
+) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
@@ -48,7 +66,7 @@ async def get_principal(request: Request, uow: Uow, settings: SettingsDep) -> Pr
     if token is None:
         raise SessionInvalidError("Authentication required.")
     principal = await auth_service.authenticate(
-        uow.conn,
+        conn,
         settings,
         token=token,
         csrf_header=request.headers.get("x-csrf-token"),
@@ -71,10 +89,13 @@ def _session_token(request: Request) -> tuple[str | None, bool]:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[..., Principal]:
+def require_roles(
+    *roles: Role, resolver: Callable[..., Awaitable[Principal]] = get_principal
+) -> Callable[..., Awaitable[Principal]]:
     allowed = frozenset(roles)
 
-    async def guard(principal: CurrentPrincipal) -> Principal:
+    # A default, not Annotated[...]: the annotation is a string here and ``resolver`` is local.
+    async def guard(principal: Principal = Depends(resolver)) -> Principal:
         if principal.role not in allowed:
             raise ForbiddenError("Your role cannot use this endpoint.")
         return principal
@@ -83,6 +104,10 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
 
 
 PlayerPrincipal = Annotated[Principal, Depends(require_roles(Role.PLAYER))]
+# A player whose request opens no transaction of its own (see get_principal_outside_uow).
+PlayerOutsideUow = Annotated[
+    Principal, Depends(require_roles(Role.PLAYER, resolver=get_principal_outside_uow))
+]
 PlatformAdmin = Annotated[Principal, Depends(require_roles(Role.PLATFORM_ADMIN))]
 OperatorStaff = Annotated[
     Principal, Depends(require_roles(Role.PLATFORM_ADMIN, Role.OPERATOR_ADMIN))
