@@ -20,6 +20,7 @@ from croupier.analytics import worker as analytics_worker
 from croupier.analytics.api_errors import ApiErrorMiddleware
 from croupier.auth import endpoints as auth_endpoints
 from croupier.auth.passwords import configure_hashing
+from croupier.auth.session_reader import SessionReader
 from croupier.bets import endpoints as bet_endpoints
 from croupier.bets.batcher import SpinBatcher
 from croupier.bonuses import endpoints as bonus_endpoints
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await operator_service.ensure_platform_admin(
                 uow.conn, settings.admin_email, settings.admin_password.get_secret_value()
             )
+        app.state.session_reader = SessionReader(app.state.pool)
         app.state.spin_batcher = None
         if settings.spin_batch_max:
             app.state.spin_batcher = SpinBatcher(

@@ -209,5 +209,8 @@ async def test_transactions_list_filters_and_pages(
             "SELECT audience, topic, payload FROM outbox WHERE topic LIKE 'analytics.%'"
         )
     assert {r["audience"] for r in pushed} == {f"operator:{h.operator_id}"}
-    kpis = next(r["payload"] for r in pushed if r["topic"] == "analytics.kpis")
-    assert kpis["delta"]["handle"] == 700 and kpis["ngrFormula"] == "handle - payout - bonuses"
+    # The app's own analytics worker may fold part of the history before fold() does: each
+    # fold pushes its own delta, and together they account for all of it.
+    kpis = [r["payload"] for r in pushed if r["topic"] == "analytics.kpis"]
+    assert sum(k["delta"]["handle"] for k in kpis) == 700
+    assert {k["ngrFormula"] for k in kpis} == {"handle - payout - bonuses"}

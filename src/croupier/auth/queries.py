@@ -13,17 +13,30 @@ _SESSION_COLUMNS = """
 """
 
 
+_LIVE_SESSIONS = """
+    FROM auth_sessions s
+    LEFT JOIN staff_users st ON s.subject_type = 'staff' AND st.id = s.subject_id
+    LEFT JOIN players p ON s.subject_type = 'player' AND p.id = s.subject_id
+    WHERE s.revoked_at IS NULL AND s.expires_at > now()
+"""
+
+
 async def find_session(conn: asyncpg.Connection, token_hash: bytes) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"""
-        SELECT {_SESSION_COLUMNS}
-        FROM auth_sessions s
-        LEFT JOIN staff_users st ON s.subject_type = 'staff' AND st.id = s.subject_id
-        LEFT JOIN players p ON s.subject_type = 'player' AND p.id = s.subject_id
-        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
-        """,
-        token_hash,
+        f"SELECT {_SESSION_COLUMNS} {_LIVE_SESSIONS} AND s.token_hash = $1", token_hash
     )
+
+
+async def find_sessions(
+    conn: asyncpg.Connection, token_hashes: list[bytes]
+) -> dict[bytes, asyncpg.Record]:
+    """``find_session`` for many tokens in one round trip: live sessions by token hash."""
+    rows = await conn.fetch(
+        f"""SELECT s.token_hash, {_SESSION_COLUMNS} {_LIVE_SESSIONS}
+              AND s.token_hash = ANY($1::bytea[])""",
+        token_hashes,
+    )
+    return {bytes(row["token_hash"]): row for row in rows}
 
 
 async def renew_session(conn: asyncpg.Connection, session_id: int, ttl_seconds: int) -> None:

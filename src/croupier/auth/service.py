@@ -206,6 +206,24 @@ async def authenticate(
 ) -> Principal:
     """Resolve a session token to a principal; renew the session's expiry (sliding)."""
     row = await queries.find_session(conn, token_hash(token))
+    principal, due = check_session(
+        row, settings, csrf_header=csrf_header, via_cookie=via_cookie, unsafe_method=unsafe_method
+    )
+    if due:
+        await renew_session(conn, settings, principal)
+    return principal
+
+
+def check_session(
+    row: asyncpg.Record | None,
+    settings: Settings,
+    *,
+    csrf_header: str | None,
+    via_cookie: bool,
+    unsafe_method: bool,
+) -> tuple[Principal, bool]:
+    """The principal of a live session row (``queries.find_session``), and whether its sliding
+    renewal is due. Raises when the session does not authenticate this request."""
     if row is None or not row["subject_active"]:
         raise SessionInvalidError()
     if (
@@ -215,10 +233,7 @@ async def authenticate(
     ):
         raise CsrfError()
     idle = (datetime.now(UTC) - row["last_seen_at"]).total_seconds()
-    if idle >= settings.session_renew_after_seconds:
-        # Renewing at most once per interval keeps /auth/me a read on the hot path.
-        await queries.renew_session(conn, row["id"], settings.session_ttl_seconds)
-    return Principal(
+    principal = Principal(
         subject_type=row["subject_type"],
         subject_id=row["subject_id"],
         role=Role(row["role"]),
@@ -226,6 +241,12 @@ async def authenticate(
         agent_id=row["agent_id"],
         session_id=row["id"],
     )
+    # Renewing at most once per interval keeps /auth/me a read on the hot path.
+    return principal, idle >= settings.session_renew_after_seconds
+
+
+async def renew_session(conn: asyncpg.Connection, settings: Settings, principal: Principal) -> None:
+    await queries.renew_session(conn, principal.session_id, settings.session_ttl_seconds)
 
 
 async def logout(conn: asyncpg.Connection, principal: Principal) -> None:

@@ -14,6 +14,7 @@ from croupier.auth.principal import Principal, Role
 from croupier.config import Settings
 from croupier.db.pool import UnitOfWork, unit_of_work
 from croupier.kit.errors import ForbiddenError
+from croupier.kit.security import token_hash
 
 SESSION_COOKIE = "croupier_session"
 CSRF_COOKIE = "croupier_csrf"
@@ -47,13 +48,28 @@ async def get_principal(request: Request, uow: Uow, settings: SettingsDep) -> Pr
 
 async def get_principal_outside_uow(request: Request, settings: SettingsDep) -> Principal:
     """The caller, for an endpoint whose work runs in a unit of work that is not the request's
-    (a spin: a batch's, or one of its own). The look-up is one read, plus at most once a minute
-    the sliding renewal: single statements, each atomic alone, so they need no BEGIN/COMMIT."""
+    (a spin: a batch's, or one of its own). The look-up is one read, shared with concurrent
+    requests' (``auth.session_reader``), plus at most once a minute the sliding renewal: single
+    statements, each atomic alone, so they need no BEGIN/COMMIT."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    async with request.app.state.pool.acquire() as conn:
-        return await _resolve_principal(request, conn, settings)
+    token, via_cookie = _session_token(request)
+    if token is None:
+        raise SessionInvalidError("Authentication required.")
+    row = await request.app.state.session_reader.find(token_hash(token))
+    principal, due = auth_service.check_session(
+        row,
+        settings,
+        csrf_header=request.headers.get("x-csrf-token"),
+        via_cookie=via_cookie,
+        unsafe_method=request.method not in _SAFE_METHODS,
+    )
+    if due:
+        async with request.app.state.pool.acquire() as conn:
+            await auth_service.renew_session(conn, settings, principal)
+    request.state.principal = principal
+    return principal
 
 
 async def _resolve_principal(
