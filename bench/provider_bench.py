@@ -10,7 +10,6 @@ server in the same run, for the ratio.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -30,6 +29,7 @@ from bench.server import (
     Stack,
     _free_port,
     _wait_ready,
+    load_arguments,
     pgbench_tps,
     print_statement_stats,
     reset_statement_stats,
@@ -153,19 +153,7 @@ def _callback(endpoint: str, body: dict[str, object]) -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--warmup",
-        type=float,
-        default=10,
-        help="seconds of unmeasured load before VACUUM ANALYZE and the measured run",
-    )
-    parser.add_argument(
-        "--pg-stats", action="store_true", help="print the server's time per statement per call"
-    )
+    parser = load_arguments("call")
     args = parser.parse_args()
     with provider_stack(args.workers, args.pg_stats) as stack:
         players = asyncio.run(_players(stack.url, args.clients))

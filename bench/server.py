@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import socket
@@ -199,6 +200,24 @@ def print_statement_stats(
     for line in rows.splitlines():
         calls, total, mean, query = line.split("\t", 3)
         print(f"{int(calls) / per:8.2f} {float(total) / per:7.3f} {float(mean):8.3f}  {query}")
+
+
+def load_arguments(unit: str) -> argparse.ArgumentParser:
+    """The options the HTTP load benchmarks share; ``unit`` names what one operation is."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=10,
+        help="seconds of unmeasured load before VACUUM ANALYZE and the measured run",
+    )
+    parser.add_argument(
+        "--pg-stats", action="store_true", help=f"print the server's time per statement per {unit}"
+    )
+    return parser
 
 
 def _psql(url: str, sql: str, *flags: str) -> str:

@@ -6,7 +6,6 @@ and pgbench TPC-B-like tps on the same PostgreSQL in the same run as the referen
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 
@@ -17,6 +16,7 @@ from bench.server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     croupier_stack,
+    load_arguments,
     pgbench_tps,
     print_statement_stats,
     reset_statement_stats,
@@ -107,19 +107,7 @@ def _print_server_timing(label: str, result: LoadResult) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--warmup",
-        type=float,
-        default=10,
-        help="seconds of unmeasured load before VACUUM ANALYZE and the measured run",
-    )
-    parser.add_argument(
-        "--pg-stats", action="store_true", help="print the server's time per statement per spin"
-    )
+    parser = load_arguments("spin")
     parser.add_argument(
         "--light-clients",
         type=int,

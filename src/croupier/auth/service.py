@@ -205,13 +205,18 @@ async def authenticate(
     unsafe_method: bool,
 ) -> Principal:
     """Resolve a session token to a principal; renew the session's expiry (sliding)."""
-    row = await queries.find_session(conn, token_hash(token))
+    row = await live_session(conn, token_hash(token))
     principal, due = check_session(
         row, settings, csrf_header=csrf_header, via_cookie=via_cookie, unsafe_method=unsafe_method
     )
     if due:
         await renew_session(conn, settings, principal)
     return principal
+
+
+async def live_session(conn: asyncpg.Connection, digest: bytes) -> asyncpg.Record | None:
+    """The live session of a token hash, with its subject's role and status, or None."""
+    return await queries.find_session(conn, digest)
 
 
 def check_session(

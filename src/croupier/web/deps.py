@@ -43,7 +43,7 @@ def client_ip(request: Request) -> str | None:
 
 
 async def get_principal(request: Request, uow: Uow, settings: SettingsDep) -> Principal:
-    return await _resolve_principal(request, uow.conn, settings)
+    return await _principal(request, settings, uow.conn)
 
 
 async def get_principal_outside_uow(request: Request, settings: SettingsDep) -> Principal:
@@ -51,13 +51,25 @@ async def get_principal_outside_uow(request: Request, settings: SettingsDep) -> 
     (a spin: a batch's, or one of its own). The look-up is one read, shared with concurrent
     requests' (``auth.session_reader``), plus at most once a minute the sliding renewal: single
     statements, each atomic alone, so they need no BEGIN/COMMIT."""
+    return await _principal(request, settings, None)
+
+
+async def _principal(
+    request: Request, settings: Settings, conn: asyncpg.Connection | None
+) -> Principal:
+    """Read on ``conn`` (the request's unit of work), or, without one, through the session
+    reader, renewing on a pooled connection."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     token, via_cookie = _session_token(request)
     if token is None:
         raise SessionInvalidError("Authentication required.")
-    row = await request.app.state.session_reader.find(token_hash(token))
+    digest = token_hash(token)
+    if conn is not None:
+        row = await auth_service.live_session(conn, digest)
+    else:
+        row = await request.app.state.session_reader.find(digest)
     principal, due = auth_service.check_session(
         row,
         settings,
@@ -65,30 +77,11 @@ async def get_principal_outside_uow(request: Request, settings: SettingsDep) -> 
         via_cookie=via_cookie,
         unsafe_method=request.method not in _SAFE_METHODS,
     )
-    if due:
-        async with request.app.state.pool.acquire() as conn:
-            await auth_service.renew_session(conn, settings, principal)
-    request.state.principal = principal
-    return principal
-
-
-async def _resolve_principal(
-    request: Request, conn: asyncpg.Connection, settings: Settings
-) -> Principal:
-    cached = getattr(request.state, "principal", None)
-    if cached is not None:
-        return cached
-    token, via_cookie = _session_token(request)
-    if token is None:
-        raise SessionInvalidError("Authentication required.")
-    principal = await auth_service.authenticate(
-        conn,
-        settings,
-        token=token,
-        csrf_header=request.headers.get("x-csrf-token"),
-        via_cookie=via_cookie,
-        unsafe_method=request.method not in _SAFE_METHODS,
-    )
+    if due and conn is not None:
+        await auth_service.renew_session(conn, settings, principal)
+    elif due:
+        async with request.app.state.pool.acquire() as pooled:
+            await auth_service.renew_session(pooled, settings, principal)
     request.state.principal = principal
     return principal
 
