@@ -50,8 +50,13 @@ from croupier.providers.service.simulate import reset_demo_balance
 from croupier.providers.signature import sign
 
 STAKE = 1_000
-# providers.queries.store_outcome: a call's row, alone or after its round's update.
-STORE_OUTCOME = ("INSERT INTO casino_transactions", "WITH r AS (UPDATE casino_rounds")
+# providers.queries.store_outcome: a call's row, alone or after its round's update; and
+# providers.bulk_queries.store_applied: a batch's rows.
+STORE_OUTCOME = (
+    "INSERT INTO casino_transactions",
+    "WITH r AS (UPDATE casino_rounds",
+    "WITH applied_calls AS",
+)
 SECRET = "bench-casino-secret"
 
 

@@ -41,8 +41,10 @@ from croupier.payments import endpoints as payment_endpoints
 from croupier.payments.worker import PaymentWorker
 from croupier.players import endpoints as player_endpoints
 from croupier.providers.admin_endpoints import admin_router as provider_admin_router
+from croupier.providers.batcher import CallbackBatcher
 from croupier.providers.casino_endpoints import casino_router
 from croupier.providers.jaqpot.endpoints import provider_router
+from croupier.providers.service.context import caller_reader
 from croupier.realtime import endpoints as realtime_endpoints
 from croupier.realtime.hub import Hub
 from croupier.safety import endpoints as safety_endpoints
@@ -119,11 +121,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 uow.conn, settings.admin_email, settings.admin_password.get_secret_value()
             )
         app.state.session_reader = SessionReader(app.state.pool)
+        app.state.caller_reader = caller_reader(app.state.pool)
         app.state.spin_batcher = None
         if settings.spin_batch_max:
             app.state.spin_batcher = SpinBatcher(
-                await create_pool(settings.database_url, min_size=1, max_size=4),
+                pool=await create_pool(settings.database_url, min_size=1, max_size=4),
                 max_size=settings.spin_batch_max,
+            )
+        app.state.callback_batcher = None
+        if settings.callback_batch_max:
+            app.state.callback_batcher = CallbackBatcher(
+                pool=await create_pool(settings.database_url, min_size=1, max_size=4),
+                max_size=settings.callback_batch_max,
             )
         app.state.hub = Hub(settings.database_url, app.state.pool)
         await app.state.hub.start()
@@ -149,8 +158,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.jobs.stop()
             await pipeline_jobs.shutdown()
             await app.state.hub.stop()
-            if app.state.spin_batcher is not None:
-                await app.state.spin_batcher.close()
+            for batcher in (app.state.spin_batcher, app.state.callback_batcher):
+                if batcher is not None:
+                    await batcher.close()
             await app.state.pool.close()
 
     app = FastAPI(

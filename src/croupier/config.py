@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # Concurrent spins of different players share a unit of work (bets.batcher): at most this
     # many per batch; 0 plays every spin alone.
     spin_batch_max: int = Field(default=32, ge=0, le=500)
+    # Likewise for seed 003's stakes and payouts (providers.batcher).
+    callback_batch_max: int = Field(default=32, ge=0, le=500)
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
 
     # Seed 003 names these without our prefix; they are the demo provider's secrets.

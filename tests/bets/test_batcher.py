@@ -35,7 +35,7 @@ _names = itertools.count(1)
 async def batcher(database_url: str) -> AsyncIterator[SpinBatcher]:
     # One batch at a time, so the batches are predictable: the first spin of a burst is played
     # at once, alone; the rest of the burst waits for it and then forms the next batch.
-    spins = SpinBatcher(await create_pool(database_url, min_size=1, max_size=4), in_flight=1)
+    spins = SpinBatcher(pool=await create_pool(database_url, min_size=1, max_size=4), in_flight=1)
     yield spins
     await spins.close()
 

@@ -10,7 +10,7 @@ its spins is answered, like a request's unit of work.
 Nothing waits for a batch to fill: a spin that finds the batcher idle is played at once by
 the lone spin, in its request's own unit of work, so batching costs nothing when idle; batches
 only form under load, from requests that pile up while others are being written (at most
-``in_flight`` batches at a time per process).
+``in_flight`` batches at a time per process; the queue is ``kit.batching``'s).
 
 A batch holds at most one spin per player, and never a player whose spin is in a running
 batch, so a player's spins are played one after the other, in arrival order. Whatever the
@@ -25,7 +25,6 @@ it is the spin endpoint's plumbing, not a service.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -36,6 +35,7 @@ from prometheus_client import Counter, Histogram
 from croupier.bets import bulk, queries
 from croupier.bets.spin import SpinRequest, SpinResult, spin
 from croupier.db.pool import unit_of_work
+from croupier.kit.batching import BatchQueue, Pending
 from croupier.safety.support import utcnow
 
 log = structlog.get_logger("croupier.bets.batcher")
@@ -52,12 +52,6 @@ PLAYED_ALONE = Counter(
 
 
 @dataclass
-class _Pending:
-    request: SpinRequest
-    future: asyncio.Future[SpinResult]
-
-
-@dataclass
 class _OneRound:
     """bulk.Player: the one round a live spin asks for."""
 
@@ -71,14 +65,9 @@ class _OneRound:
 
 
 @dataclass
-class SpinBatcher:
-    pool: asyncpg.Pool  # its own connections: a request waiting here holds one of the app's
-    max_size: int = 32
-    in_flight: int = 2
-    _queue: deque[_Pending] = field(default_factory=deque)
-    _busy: set[int] = field(default_factory=set)  # players in a running batch
-    _inline: bool = False  # a spin is being played in its caller's unit of work
-    _running: set[asyncio.Task[None]] = field(default_factory=set)
+class SpinBatcher(BatchQueue[SpinRequest, SpinResult]):
+    # Its own connections: a request waiting here holds one of the app's.
+    pool: asyncpg.Pool = field(kw_only=True)
     # What the batcher did, for tests and the benchmark (Prometheus has the same figures).
     batches: int = 0
     largest_batch: int = 0
@@ -92,73 +81,20 @@ class SpinBatcher:
         here (no second transaction then, and no hop to a batch task)."""
         if request.provably_fair or request.at is not None:
             return await (inline() if inline is not None else self._alone(request))
-        if inline is not None and not (self._queue or self._running or self._inline):
-            self._inline = True
-            self._busy.add(request.player_id)
-            try:
-                return await inline()
-            finally:
-                self._inline = False
-                self._busy.discard(request.player_id)
-                self._start()
-        future: asyncio.Future[SpinResult] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(request, future))
-        self._start()
-        return await future
+        return await self.submit(request.player_id, request, inline)
 
     async def close(self) -> None:
         """Let the running batches finish (their spins are answered), then close the pool."""
-        while self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+        await self.drain()
         await self.pool.close()
 
-    def _start(self) -> None:
-        while self._queue and len(self._running) < self.in_flight:
-            if self._running and len(self._queue) < self.max_size // 4:
-                # A second batch overlaps the running one's round trips, but a batch of a few
-                # spins costs almost as much as a full one: let the queue fill until its end.
-                return
-            batch = self._take()
-            if not batch:
-                return  # every queued player is in a running batch; its end starts the next
-            task = asyncio.create_task(self._run(batch), name="spin-batch")
-            self._running.add(task)
-
-    def _take(self) -> list[_Pending]:
-        batch: list[_Pending] = []
-        waiting: deque[_Pending] = deque()
-        while self._queue and len(batch) < self.max_size:
-            pending = self._queue.popleft()
-            if pending.future.done():  # the client went away before its turn
-                continue
-            if pending.request.player_id in self._busy:
-                waiting.append(pending)
-            else:
-                self._busy.add(pending.request.player_id)
-                batch.append(pending)
-        self._queue.extendleft(reversed(waiting))
-        return batch
-
-    async def _run(self, batch: list[_Pending]) -> None:
-        try:
-            await self._play(batch)
-        except BaseException as exc:  # cancelled at shutdown: nobody is left unanswered
-            for pending in batch:
-                _fail(pending, exc)
-            raise
-        finally:
-            for pending in batch:
-                self._busy.discard(pending.request.player_id)
-            self._running.discard(asyncio.current_task())  # type: ignore[arg-type]
-            self._start()
-
-    async def _play(self, batch: list[_Pending]) -> None:
+    async def _play(self, batch: list[Pending[SpinRequest, SpinResult]]) -> None:
         if len(batch) == 1:  # the lone spin is cheaper than a batch of one
             self.played_alone += 1
             await self._answer_alone(batch[0])
             return
-        alone: list[_Pending] = []
-        played: list[tuple[_Pending, bulk.RunReport]] = []
+        alone: list[Pending[SpinRequest, SpinResult]] = []
+        played: list[tuple[Pending[SpinRequest, SpinResult], bulk.RunReport]] = []
         try:
             # Any error rolls the whole batch back (even a "recorded" rejection, which a lone
             # spin's unit of work would commit): its spins are then played alone.
@@ -191,19 +127,10 @@ class SpinBatcher:
             PLAYED_ALONE.labels("not_batchable").inc(len(alone))
         self.played_alone += len(alone)
         for pending, report in played:
-            result = SpinResult(report.bets[0], report.assessments[0], report.safety_ms)
-            if not pending.future.done():
-                pending.future.set_result(result)
+            self.answer(
+                pending, SpinResult(report.bets[0], report.assessments[0], report.safety_ms)
+            )
         await asyncio.gather(*(self._answer_alone(p) for p in alone))
-
-    async def _answer_alone(self, pending: _Pending) -> None:
-        try:
-            result = await self._alone(pending.request)
-        except Exception as exc:
-            _fail(pending, exc)
-        else:
-            if not pending.future.done():
-                pending.future.set_result(result)
 
     async def _alone(self, request: SpinRequest) -> SpinResult:
         async with unit_of_work(self.pool) as uow:
@@ -220,11 +147,3 @@ def _one_round(request: SpinRequest) -> _OneRound:
         channel=request.channel,
     )
     return _OneRound(request.operator_id, request.player_id, plan)
-
-
-def _fail(pending: _Pending, exc: BaseException) -> None:
-    if not pending.future.done():
-        if isinstance(exc, asyncio.CancelledError):
-            pending.future.cancel()
-        else:
-            pending.future.set_exception(exc)

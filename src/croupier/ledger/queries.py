@@ -84,22 +84,25 @@ async def debit(
 async def post_many(
     conn: asyncpg.Connection,
     *,
-    transfers: Sequence[tuple[int, str, str, bytes, str | None, datetime | None]],
+    transfers: Sequence[
+        tuple[int, str, str, bytes, str | None, datetime | None, dict[str, Any] | None]
+    ],
     legs: Sequence[tuple[int, int, int]],
 ) -> list[asyncpg.Record]:
-    """``transfers``: (operator, type, key, hash, reference, created_at); ``legs``: (1-based
-    transfer number, account, amount). One row per transfer, in order."""
-    operators, types, keys, hashes, references, created = zip(*transfers, strict=True)
+    """``transfers``: (operator, type, key, hash, reference, created_at, metadata); ``legs``:
+    (1-based transfer number, account, amount). One row per transfer, in order."""
+    operators, types, keys, hashes, references, created, metadata = zip(*transfers, strict=True)
     numbers, accounts, amounts = zip(*legs, strict=True)
     return await conn.fetch(
         "SELECT ord, transfer_id, created_at, account_ids, balances"
-        " FROM ledger_post_many($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        " FROM ledger_post_many($1, $2, $3, $4, $5, $6, $7::jsonb[], $8, $9, $10)",
         operators,
         types,
         keys,
         hashes,
         references,
         created,
+        metadata,
         numbers,
         accounts,
         amounts,

@@ -182,6 +182,7 @@ class PlannedTransfer:
     legs: tuple[Leg, ...]
     reference: str | None
     at: datetime | None  # created_at; None: the platform clock
+    metadata: dict[str, Any] | None = None
 
 
 def planned_post(
@@ -193,9 +194,12 @@ def planned_post(
     legs: Sequence[Leg],
     reference: str | None = None,
     at: datetime | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> PlannedTransfer:
     digest = _post_digest(type, request, legs, None)
-    return PlannedTransfer(operator_id, type, idempotency_key, digest, tuple(legs), reference, at)
+    return PlannedTransfer(
+        operator_id, type, idempotency_key, digest, tuple(legs), reference, at, metadata
+    )
 
 
 def planned_debit(
@@ -211,6 +215,7 @@ def planned_debit(
     to_account_id: int,
     reference: str | None = None,
     at: datetime | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> PlannedTransfer:
     """A debit split by the caller from balances it read with :func:`lock_balances` (cash
     first, then bonus, as ``post_debit`` splits it); ``post_many`` re-checks every balance."""
@@ -222,7 +227,9 @@ def planned_debit(
         assert bonus_account_id is not None
         legs.append(Leg(bonus_account_id, -bonus_part))
     digest = _debit_digest(type, request, cash_account_id, bonus_account_id, amount, to_account_id)
-    return PlannedTransfer(operator_id, type, idempotency_key, digest, tuple(legs), reference, at)
+    return PlannedTransfer(
+        operator_id, type, idempotency_key, digest, tuple(legs), reference, at, metadata
+    )
 
 
 async def lock_balances(
@@ -243,7 +250,7 @@ async def post_many(
         queries.post_many(
             conn,
             transfers=[
-                (t.operator_id, t.type, t.idempotency_key, t.digest, t.reference, t.at)
+                (t.operator_id, t.type, t.idempotency_key, t.digest, t.reference, t.at, t.metadata)
                 for t in transfers
             ],
             legs=[

@@ -42,6 +42,15 @@ async def get_player(
     return await conn.fetchrow(sql, *args)
 
 
+async def get_players(
+    conn: asyncpg.Connection, scope: Scope, player_ids: list[int]
+) -> list[asyncpg.Record]:
+    query = scope.apply(Query(f"SELECT {_COLUMNS} FROM players"), "operator_id", "agent_id")
+    query.where("id = ANY({}::bigint[])", player_ids)
+    sql, args = query.build()
+    return await conn.fetch(sql, *args)
+
+
 async def add_vip_experience_many(
     conn: asyncpg.Connection, player_ids: list[int], xps: list[int]
 ) -> list[int]:

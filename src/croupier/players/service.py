@@ -34,6 +34,13 @@ async def get_player(conn: asyncpg.Connection, scope: Scope, player_id: int) -> 
     return row
 
 
+async def get_players(
+    conn: asyncpg.Connection, scope: Scope, player_ids: list[int]
+) -> dict[int, asyncpg.Record]:
+    """The players among these ids that the scope sees, by id (missing ones are left out)."""
+    return {row["id"]: row for row in await queries.get_players(conn, scope, player_ids)}
+
+
 async def add_vip_experience(conn: asyncpg.Connection, player_id: int, xp: int) -> int:
     """Adds XP to the player's global VIP experience (seed 002 §5.6); returns the new total."""
     return await queries.add_vip_experience(conn, player_id, xp)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, Request, Response
 
 from croupier.auth.principal import Principal
 from croupier.db.pool import unit_of_work
 from croupier.kit.errors import CroupierError
+from croupier.providers.batcher import play_alone
 from croupier.providers.errors import InvalidRequestError
 from croupier.providers.http import provider_http_client
 from croupier.providers.schemas import (
@@ -25,7 +27,9 @@ from croupier.providers.schemas import (
     SimulateIn,
     parse,
 )
-from croupier.providers.service import balance, context, credit, debit, rollback, sessions, simulate
+from croupier.providers.service import balance, context, rollback, sessions, simulate
+from croupier.providers.service.many import Call
+from croupier.providers.service.outcomes import Outcome
 from croupier.providers.wire import SeedRoute, documented_body, json_response, stringify
 from croupier.web.deps import SESSION_COOKIE, Uow, get_principal
 
@@ -33,10 +37,16 @@ casino_router = APIRouter(route_class=SeedRoute, tags=["casino (seed 003)"])
 
 
 async def _caller(request: Request, uow: Uow) -> context.Caller:
+    return await _authenticate(request, uow.conn, await request.body())
+
+
+async def _authenticate(
+    request: Request, source: asyncpg.Connection | context.CallerReader, raw: bytes
+) -> context.Caller:
     return await context.authenticate(
-        uow.conn,
+        source,
         request.app.state.settings,
-        raw=await request.body(),
+        raw=raw,
         signature_header=request.headers.get("x-casino-signature"),
         timestamp_header=request.headers.get("x-casino-timestamp"),
         provider_code=request.headers.get("x-provider-code"),
@@ -52,19 +62,41 @@ async def get_balance(request: Request, uow: Uow) -> Response:
 
 
 @casino_router.post("/casino/debit", openapi_extra=documented_body(DebitIn))
-async def debit_funds(request: Request, uow: Uow) -> Response:
+async def debit_funds(request: Request) -> Response:
     """A stake: atomic, idempotent by ``transactionId`` (header ``x-casino-signature``)."""
-    caller = await _caller(request, uow)
-    outcome = await debit.debit(uow.conn, caller, parse(DebitIn, caller.payload))
+    caller = await _caller_outside_uow(request)
+    outcome = await _play(request, Call(caller, parse(DebitIn, caller.payload)))
     return json_response(outcome.status, outcome.body)
 
 
 @casino_router.post("/casino/credit", openapi_extra=documented_body(CreditIn))
-async def credit_funds(request: Request, uow: Uow) -> Response:
+async def credit_funds(request: Request) -> Response:
     """A payout: atomic, idempotent by ``transactionId`` (header ``x-casino-signature``)."""
-    caller = await _caller(request, uow)
-    outcome = await credit.credit(uow.conn, caller, parse(CreditIn, caller.payload))
+    caller = await _caller_outside_uow(request)
+    outcome = await _play(request, Call(caller, parse(CreditIn, caller.payload)))
     return json_response(outcome.status, outcome.body)
+
+
+async def _caller_outside_uow(request: Request) -> context.Caller:
+    """The caller of a stake or payout, which opens no request transaction: the call runs in
+    its batch's unit of work or in one of its own. One read here, atomic alone, and shared
+    with concurrent callbacks' (``context.caller_reader``)."""
+    raw = await request.body()
+    reader = getattr(request.app.state, "caller_reader", None)
+    if reader is not None:
+        return await _authenticate(request, reader, raw)
+    async with request.app.state.pool.acquire() as conn:
+        return await _authenticate(request, conn, raw)
+
+
+async def _play(request: Request, call: Call) -> Outcome:
+    # Under load, concurrent stakes and payouts of different players share one unit of work
+    # (providers.batcher); otherwise the call has a unit of work of its own.
+    pool = request.app.state.pool
+    batcher = getattr(request.app.state, "callback_batcher", None)
+    if batcher is None:
+        return await play_alone(pool, call)
+    return await batcher.play(call, pool)
 
 
 @casino_router.post("/casino/rollback", openapi_extra=documented_body(RollbackIn))

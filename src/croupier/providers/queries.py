@@ -15,25 +15,47 @@ _SESSION = """s.id AS session_id, s.operator_id, s.player_id, s.game_id, s.game_
     s.currency, s.expires_at, s.superseded_at"""
 
 
+_CALLER = """SELECT {columns}
+      FROM {keys}
+      JOIN casino_providers p ON p.id = CASE
+           WHEN u.code IS NOT NULL THEN (SELECT id FROM casino_providers WHERE code = u.code)
+           ELSE coalesce(
+                (SELECT provider_id FROM casino_sessions WHERE token_hash = u.token_hash),
+                (SELECT id FROM casino_providers WHERE is_default))
+           END
+      LEFT JOIN casino_sessions s ON s.provider_id = p.id AND s.token_hash = u.token_hash"""
+
+CallerKey = tuple[str | None, bytes | None]  # (x-provider-code, the token's hash)
+
+
 async def load_caller(
     conn: asyncpg.Connection, provider_code: str | None, token_hash: bytes | None
 ) -> asyncpg.Record | None:
     """The calling provider (named, else the token's, else the default) and the token's session
     if it is one of that provider's: one round trip before the signature can be checked."""
     return await conn.fetchrow(
-        f"""SELECT {_PROVIDER}, {_SESSION}
-              FROM casino_providers p
-              LEFT JOIN casino_sessions s ON s.provider_id = p.id AND s.token_hash = $2
-             WHERE p.id = CASE
-                   WHEN $1::text IS NOT NULL THEN
-                        (SELECT id FROM casino_providers WHERE code = $1)
-                   ELSE coalesce(
-                        (SELECT provider_id FROM casino_sessions WHERE token_hash = $2),
-                        (SELECT id FROM casino_providers WHERE is_default))
-                   END""",
+        _CALLER.format(
+            columns=f"{_PROVIDER}, {_SESSION}",
+            keys="(SELECT $1::text, $2::bytea) AS u(code, token_hash)",
+        ),
         provider_code,
         token_hash,
     )
+
+
+async def load_callers(
+    conn: asyncpg.Connection, keys: list[CallerKey]
+) -> dict[CallerKey, asyncpg.Record]:
+    """``load_caller`` for many (provider code, token hash) keys, with one statement."""
+    rows = await conn.fetch(
+        _CALLER.format(
+            columns=f"u.ord, {_PROVIDER}, {_SESSION}",
+            keys="unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS u(code, token_hash, ord)",
+        ),
+        [code for code, _ in keys],
+        [token_hash for _, token_hash in keys],
+    )
+    return {keys[row["ord"] - 1]: row for row in rows}
 
 
 async def provider_by_code(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
@@ -153,7 +175,7 @@ async def store_outcome(
     )
 
 
-_ROUND = """r.id, r.provider_id, r.round_ref, r.operator_id, r.player_id, r.game_id,
+ROUND_COLUMNS = """r.id, r.provider_id, r.round_ref, r.operator_id, r.player_id, r.game_id,
     r.game_code, r.session_id, r.currency, r.status, r.has_credit, r.live_debits, r.debit_total,
     r.credit_total, r.refund_total, r.created_at, r.closed_at"""
 
@@ -162,8 +184,8 @@ async def lock_round(
     conn: asyncpg.Connection, provider_id: int, round_ref: str
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"""SELECT {_ROUND} FROM casino_rounds r WHERE r.provider_id = $1 AND r.round_ref = $2
-            FOR UPDATE""",
+        f"""SELECT {ROUND_COLUMNS} FROM casino_rounds r
+             WHERE r.provider_id = $1 AND r.round_ref = $2 FOR UPDATE""",
         provider_id,
         round_ref,
     )
@@ -177,7 +199,7 @@ async def open_round(conn: asyncpg.Connection, fields: dict[str, Any]) -> asyncp
     return await conn.fetchrow(
         f"""INSERT INTO casino_rounds AS r ({", ".join(columns)}) VALUES ({values})
             ON CONFLICT (provider_id, round_ref) DO UPDATE SET provider_id = r.provider_id
-            RETURNING {_ROUND}""",
+            RETURNING {ROUND_COLUMNS}""",
         *fields.values(),
     )
 

@@ -6,7 +6,7 @@ may keep a player from their money.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from croupier.safety.errors import (
     CooldownActiveError,
     DepositLimitReachedError,
     LossLimitReachedError,
+    SafetyRefusal,
     SafetyStopError,
     SelfExcludedError,
     SessionTimeLimitReachedError,
@@ -73,6 +74,29 @@ async def check_spin(
         return row  # no safety row yet: nothing can be restricted
     refuse_spin(row, stake, at or utcnow())
     return row
+
+
+async def spin_refusals(
+    conn: asyncpg.Connection,
+    spins: Sequence[tuple[int, int, int]],
+    *,
+    session_key: str | None,
+    at: datetime | None = None,
+) -> list[SafetyRefusal | None]:
+    """:func:`check_spin` (without the lock) for each (operator, player, stake) of distinct
+    players, with one read: the refusal each would raise, or None."""
+    key, now = session_key_of(session_key), at or utcnow()
+    rows = await queries.check_rows(conn, [(o, p) for o, p, _ in spins], key)
+    refusals: list[SafetyRefusal | None] = []
+    for (_, _, stake), row in zip(spins, rows, strict=True):
+        try:
+            if row is not None and row["limits"] is not None:
+                refuse_spin(row, stake, now)
+        except SafetyRefusal as refusal:
+            refusals.append(refusal)
+        else:
+            refusals.append(None)
+    return refusals
 
 
 def refuse_spin(row: Mapping[str, Any], stake: int, now: datetime) -> None:

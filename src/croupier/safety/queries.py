@@ -291,10 +291,12 @@ async def open_case(
 
 
 # The few columns a pre-spin check needs: restrictions, limits, and the session's loss so far.
-CHECK = """
-SELECT (o.settings -> 'safety')::text AS config, p.self_excluded_until, p.timeout_until,
-       p.cooldown_until, p.stop_until, p.stop_code, p.limits,
-       s.started_at, s.touched_at, s.net_loss, s.loss_limit, s.ended_code
+_CHECK_COLUMNS = """(o.settings -> 'safety')::text AS config, p.self_excluded_until,
+       p.timeout_until, p.cooldown_until, p.stop_until, p.stop_code, p.limits,
+       s.started_at, s.touched_at, s.net_loss, s.loss_limit, s.ended_code"""
+
+CHECK = f"""
+SELECT {_CHECK_COLUMNS}
 FROM operators o
 LEFT JOIN safety_players p ON p.operator_id = o.id AND p.player_id = $2
 LEFT JOIN safety_sessions s
@@ -307,6 +309,26 @@ async def check_row(
     conn: asyncpg.Connection, operator_id: int, player_id: int, session_key: str
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(CHECK, operator_id, player_id, session_key)
+
+
+async def check_rows(
+    conn: asyncpg.Connection, players: list[tuple[int, int]], session_key: str
+) -> list[asyncpg.Record | None]:
+    """``check_row`` of each (operator, player), in order, with one statement."""
+    rows = await conn.fetch(
+        f"""SELECT u.ord, {_CHECK_COLUMNS}
+            FROM unnest($1::integer[], $2::bigint[])
+                 WITH ORDINALITY AS u(operator_id, player_id, ord)
+            JOIN operators o ON o.id = u.operator_id
+            LEFT JOIN safety_players p ON p.operator_id = o.id AND p.player_id = u.player_id
+            LEFT JOIN safety_sessions s ON s.operator_id = o.id AND s.player_id = u.player_id
+                                       AND s.session_key = $3""",
+        [operator_id for operator_id, _ in players],
+        [player_id for _, player_id in players],
+        session_key,
+    )
+    found = {row["ord"]: row for row in rows}
+    return [found.get(i + 1) for i in range(len(players))]
 
 
 async def restrictions_row(

@@ -15,7 +15,13 @@ adds telemetry (its ``spinMs`` refines the decision-time signal of the latest sp
 the current assessment, including an action the platform issued that the client has not seen.
 """
 
-from croupier.safety.checks import check_deposit, check_login, check_spin, is_marketing_suppressed
+from croupier.safety.checks import (
+    check_deposit,
+    check_login,
+    check_spin,
+    is_marketing_suppressed,
+    spin_refusals,
+)
 from croupier.safety.engine import SafetyAssessment
 from croupier.safety.recording import (
     record_client_event,
@@ -36,4 +42,5 @@ __all__ = [
     "record_deposit",
     "record_spin",
     "set_session_loss_limit",
+    "spin_refusals",
 ]

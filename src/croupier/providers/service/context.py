@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from croupier.config import Settings
+from croupier.kit.coalescing import CoalescedReads
 from croupier.kit.errors import NotFoundError
 from croupier.kit.security import token_hash
 from croupier.kit.tenancy import ALL_OPERATORS
@@ -87,8 +88,16 @@ class Player:
     status: str | None  # read only where it matters (stakes)
 
 
+CallerReader = CoalescedReads[queries.CallerKey, asyncpg.Record]
+
+
+def caller_reader(pool: asyncpg.Pool) -> CallerReader:
+    """Concurrent callbacks' caller look-ups, read together (``kit.coalescing``)."""
+    return CoalescedReads(pool, queries.load_callers)
+
+
 async def authenticate(
-    conn: asyncpg.Connection,
+    source: asyncpg.Connection | CallerReader,
     settings: Settings,
     *,
     raw: bytes,
@@ -97,14 +106,18 @@ async def authenticate(
     provider_code: str | None,
 ) -> Caller:
     """Resolve the provider and check the signature over the raw body; nothing is stored for
-    a request that fails here (provider-wallet.md §2.3 rule 4)."""
+    a request that fails here (provider-wallet.md §2.3 rule 4). The caller is read on
+    ``source``: a connection, or the reader that reads concurrent callbacks' together."""
     try:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         payload = None
     token = payload.get("sessionToken") if isinstance(payload, dict) else None
     digest = token_hash(token) if isinstance(token, str) else None
-    row = await queries.load_caller(conn, provider_code, digest)
+    if isinstance(source, CoalescedReads):
+        row = await source.find((provider_code, digest))
+    else:
+        row = await queries.load_caller(source, provider_code, digest)
     if row is None or row["status"] != "active":
         raise InvalidSignatureError()
     provider = Provider.from_row(row)

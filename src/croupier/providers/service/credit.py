@@ -5,6 +5,8 @@ settles the round, which is what stops a later rollback of its stakes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from croupier.providers import queries
@@ -25,14 +27,15 @@ async def credit(conn: asyncpg.Connection, caller: Caller, body: CreditIn) -> Ou
         caller,
         body,
         kind="credit",
-        essential_fields={
-            "amount": body.amount,
-            "relatedTransactionId": body.related_transaction_id,
-        },
+        essential_fields=essential_fields(body),
         amount=body.amount,
         reference_ref=body.related_transaction_id,
         apply=lambda attempt: _pay(conn, caller, body, attempt),
     )
+
+
+def essential_fields(body: CreditIn) -> dict[str, Any]:
+    return {"amount": body.amount, "relatedTransactionId": body.related_transaction_id}
 
 
 async def _pay(

@@ -3,6 +3,8 @@ open) before one ledger transfer moves the cash to the provider's clearing accou
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from croupier.games import service as games
@@ -28,11 +30,15 @@ async def debit(conn: asyncpg.Connection, caller: Caller, body: DebitIn) -> Outc
         caller,
         body,
         kind="debit",
-        essential_fields={"amount": body.amount},
+        essential_fields=essential_fields(body),
         amount=body.amount,
         staking=True,
         apply=lambda attempt: _stake(conn, caller, body, attempt),
     )
+
+
+def essential_fields(body: DebitIn) -> dict[str, Any]:
+    return {"amount": body.amount}
 
 
 async def _stake(

@@ -47,6 +47,20 @@ def essential_hash(kind: str, fields: dict[str, Any]) -> bytes:
     return request_hash({"kind": kind, **fields})
 
 
+def call_essential(kind: str, body: MoneyIn, fields: dict[str, Any]) -> bytes:
+    """A money call's essential hash: the fields every kind shares, and its own ``fields``."""
+    return essential_hash(
+        kind,
+        {
+            "userId": body.user_id,
+            "roundId": body.round_id,
+            "currency": body.currency,
+            "gameId": body.game_id,
+            **fields,
+        },
+    )
+
+
 def lock_key(provider_id: int, ref: str) -> int:
     digest = hashlib.sha256(f"casino_tx:{provider_id}:{ref}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
@@ -182,16 +196,7 @@ async def process(
 ) -> Outcome:
     """One money call: replay a taken id, else ``apply`` it; a business rejection raised by
     ``apply`` is stored and answered. An unknown player is a 404 that is not stored."""
-    essential = essential_hash(
-        kind,
-        {
-            "userId": body.user_id,
-            "roundId": body.round_id,
-            "currency": body.currency,
-            "gameId": body.game_id,
-            **essential_fields,
-        },
-    )
+    essential = call_essential(kind, body, essential_fields)
     prior = await claim(
         conn, caller.provider, (kind, body.transaction_id, body.user_id), essential, *also_locked
     )
