@@ -127,12 +127,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.spin_batcher = SpinBatcher(
                 pool=await create_pool(settings.database_url, min_size=1, max_size=4),
                 max_size=settings.spin_batch_max,
+                # One batch at a time: with two, a worker's 32 players split into two
+                # smaller batches, each paying the batch's round trips (bench/RESULTS.md).
+                in_flight=1,
             )
         app.state.callback_batcher = None
         if settings.callback_batch_max:
             app.state.callback_batcher = CallbackBatcher(
                 pool=await create_pool(settings.database_url, min_size=1, max_size=4),
                 max_size=settings.callback_batch_max,
+                in_flight=1,  # as for spins
             )
         app.state.hub = Hub(settings.database_url, app.state.pool)
         await app.state.hub.start()
