@@ -24,31 +24,16 @@ it is the spin endpoint's plumbing, not a service.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import asyncpg
-import structlog
-from prometheus_client import Counter, Histogram
 
 from croupier.bets import bulk, queries
 from croupier.bets.spin import SpinRequest, SpinResult, spin
 from croupier.db.pool import unit_of_work
-from croupier.kit.batching import BatchQueue, Pending
+from croupier.kit.batching import BatchQueue
 from croupier.safety.support import utcnow
-
-log = structlog.get_logger("croupier.bets.batcher")
-BATCH_SIZE = Histogram(
-    "croupier_spin_batch_size",
-    "Spins per batch written by the spin batcher",
-    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
-)
-PLAYED_ALONE = Counter(
-    "croupier_spins_played_alone_total",
-    "Batched spins played alone instead (replay, refusal, short funds, failed batch)",
-    ["reason"],
-)
 
 
 @dataclass
@@ -66,12 +51,7 @@ class _OneRound:
 
 @dataclass
 class SpinBatcher(BatchQueue[SpinRequest, SpinResult]):
-    # Its own connections: a request waiting here holds one of the app's.
-    pool: asyncpg.Pool = field(kw_only=True)
-    # What the batcher did, for tests and the benchmark (Prometheus has the same figures).
-    batches: int = 0
-    largest_batch: int = 0
-    played_alone: int = 0
+    name = "spins"
 
     async def spin(
         self, request: SpinRequest, inline: Callable[[], Awaitable[SpinResult]] | None = None
@@ -83,54 +63,24 @@ class SpinBatcher(BatchQueue[SpinRequest, SpinResult]):
             return await (inline() if inline is not None else self._alone(request))
         return await self.submit(request.player_id, request, inline)
 
-    async def close(self) -> None:
-        """Let the running batches finish (their spins are answered), then close the pool."""
-        await self.drain()
-        await self.pool.close()
-
-    async def _play(self, batch: list[Pending[SpinRequest, SpinResult]]) -> None:
-        if len(batch) == 1:  # the lone spin is cheaper than a batch of one
-            self.played_alone += 1
-            await self._answer_alone(batch[0])
-            return
-        alone: list[Pending[SpinRequest, SpinResult]] = []
-        played: list[tuple[Pending[SpinRequest, SpinResult], bulk.RunReport]] = []
-        try:
-            # Any error rolls the whole batch back (even a "recorded" rejection, which a lone
-            # spin's unit of work would commit): its spins are then played alone.
-            async with self.pool.acquire() as conn, conn.transaction():
-                taken = await queries.taken_keys(
-                    conn,
-                    [(p.request.operator_id, p.request.player_id, p.request.idempotency_key)
-                     for p in batch],
-                )  # fmt: skip
-                fresh = [p for i, p in enumerate(batch) if i not in taken]
-                alone = [p for i, p in enumerate(batch) if i in taken]  # replays
-                if fresh:
-                    reports = await bulk.play(
-                        conn, [_one_round(p.request) for p in fresh],
-                        max_rounds=1, is_seeded=False, live=True,
-                    )  # fmt: skip
-                    for pending, report in zip(fresh, reports, strict=True):
-                        if report.rounds:
-                            played.append((pending, report))
-                        else:
-                            alone.append(pending)  # refused or short: the lone spin says why
-        except Exception:
-            log.warning("spin_batch_failed", size=len(batch), exc_info=True)
-            alone, played = batch, []
-            PLAYED_ALONE.labels("failed_batch").inc(len(batch))
-        else:
-            BATCH_SIZE.observe(len(batch))
-            self.batches += 1
-            self.largest_batch = max(self.largest_batch, len(batch))
-            PLAYED_ALONE.labels("not_batchable").inc(len(alone))
-        self.played_alone += len(alone)
-        for pending, report in played:
-            self.answer(
-                pending, SpinResult(report.bets[0], report.assessments[0], report.safety_ms)
-            )
-        await asyncio.gather(*(self._answer_alone(p) for p in alone))
+    async def _apply(
+        self, conn: asyncpg.Connection, requests: list[SpinRequest]
+    ) -> list[SpinResult | None]:
+        """Replayed keys, refusals and short funds are left to the lone spin, which says why."""
+        results: list[SpinResult | None] = [None] * len(requests)
+        taken = await queries.taken_keys(
+            conn, [(r.operator_id, r.player_id, r.idempotency_key) for r in requests]
+        )
+        fresh = [i for i in range(len(requests)) if i not in taken]
+        if fresh:
+            reports = await bulk.play(
+                conn, [_one_round(requests[i]) for i in fresh],
+                max_rounds=1, is_seeded=False, live=True,
+            )  # fmt: skip
+            for i, report in zip(fresh, reports, strict=True):
+                if report.rounds:
+                    results[i] = SpinResult(report.bets[0], report.assessments[0], report.safety_ms)
+        return results
 
     async def _alone(self, request: SpinRequest) -> SpinResult:
         async with unit_of_work(self.pool) as uow:

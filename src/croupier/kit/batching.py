@@ -6,8 +6,14 @@ handed to :meth:`BatchQueue._play` together, at most ``max_size`` at a time and 
 batches at once. A batch holds at most one request per key (a player), and never a key that is
 in a running batch, so one key's requests are played one after the other, in arrival order.
 
-Subclasses say how a batch is played (``_play``) and how one request is played by itself
-(``_alone``), and answer each request with :meth:`BatchQueue.answer` or :meth:`BatchQueue.fail`.
+A batch runs in one transaction of the queue's own pool, and commits before any of its requests
+is answered. Subclasses say what a batch does (``_apply``: a result per request, or None for one
+it leaves) and how one request is played by itself in a unit of work of its own (``_alone``):
+what a batch leaves, and every request of a batch that failed as a whole (nothing of it was
+committed), is played that way, so its answer is exactly the lone path's.
+
+This module owns transactions (it commits), like the request dependency: it is plumbing for
+the endpoints that batch, not a service.
 """
 
 from __future__ import annotations
@@ -16,7 +22,24 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
+
+import asyncpg
+import structlog
+from prometheus_client import Counter, Histogram
+
+log = structlog.get_logger("croupier.kit.batching")
+BATCH_SIZE = Histogram(
+    "croupier_batch_size",
+    "Requests per batch written by a batcher",
+    ["batcher"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
+PLAYED_ALONE = Counter(
+    "croupier_batched_played_alone_total",
+    "Requests sent to a batcher and played alone instead (left by the batch, failed batch)",
+    ["batcher", "reason"],
+)
 
 Req = TypeVar("Req")
 Res = TypeVar("Res")
@@ -31,18 +54,27 @@ class Pending(Generic[Req, Res]):
 
 @dataclass
 class BatchQueue(Generic[Req, Res]):
+    name: ClassVar[str]  # for logs and metrics
+    # Its own connections: a request waiting here holds none of the app's.
+    pool: asyncpg.Pool = field(kw_only=True)
     max_size: int = 32
     in_flight: int = 2
+    # What the batcher did, for tests and the benchmarks (Prometheus has the same figures).
+    batches: int = 0
+    largest_batch: int = 0
+    played_alone: int = 0
     _queue: deque[Pending[Req, Res]] = field(default_factory=deque)
     _busy: set[Hashable] = field(default_factory=set)  # keys in a running batch
     _inline: bool = False  # a request is being played in its caller's own unit of work
     _running: set[asyncio.Task[None]] = field(default_factory=set)
 
-    async def _play(self, batch: list[Pending[Req, Res]]) -> None:
+    async def _apply(self, conn: asyncpg.Connection, requests: list[Req]) -> list[Res | None]:
+        """Play the batch in ``conn``'s transaction: a result per request, None for one left
+        to :meth:`_alone`."""
         raise NotImplementedError
 
     async def _alone(self, request: Req) -> Res:
-        """One request played by itself (what a batch leaves, or a batch that failed)."""
+        """One request played by itself, in a unit of work of its own."""
         raise NotImplementedError
 
     async def submit(
@@ -64,10 +96,39 @@ class BatchQueue(Generic[Req, Res]):
         self._start()
         return await future
 
-    async def drain(self) -> None:
-        """Let the running batches finish (their requests are answered)."""
+    async def close(self) -> None:
+        """Let the running batches finish (their requests are answered), then close the pool."""
         while self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+        await self.pool.close()
+
+    async def _play(self, batch: list[Pending[Req, Res]]) -> None:
+        if len(batch) == 1:  # alone is cheaper than a batch of one
+            self.played_alone += 1
+            await self._answer_alone(batch[0])
+            return
+        try:
+            # Any error rolls the whole batch back (even a rejection a lone request would
+            # have stored and committed): its requests are then played alone.
+            async with self.pool.acquire() as conn, conn.transaction():
+                results = await self._apply(conn, [pending.request for pending in batch])
+        except Exception:
+            log.warning("batch_failed", batcher=self.name, size=len(batch), exc_info=True)
+            results = [None] * len(batch)
+            PLAYED_ALONE.labels(self.name, "failed_batch").inc(len(batch))
+        else:
+            BATCH_SIZE.labels(self.name).observe(len(batch))
+            self.batches += 1
+            self.largest_batch = max(self.largest_batch, len(batch))
+            PLAYED_ALONE.labels(self.name, "not_batchable").inc(results.count(None))
+        alone = []
+        for pending, result in zip(batch, results, strict=True):
+            if result is None:
+                alone.append(pending)
+            else:
+                self.answer(pending, result)
+        self.played_alone += len(alone)
+        await asyncio.gather(*(self._answer_alone(pending) for pending in alone))
 
     async def _answer_alone(self, pending: Pending[Req, Res]) -> None:
         try:

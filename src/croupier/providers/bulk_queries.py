@@ -10,12 +10,12 @@ import asyncpg
 
 from croupier.providers.queries import ROUND_COLUMNS, RoundChange
 
-RoundKey = tuple[int, str]  # (provider, round_ref); also (provider, tx_ref) for transactions
+ProviderRef = tuple[int, str]  # (provider, one of its ids: a round_ref or a tx_ref)
 
 
 async def claim(
-    conn: asyncpg.Connection, keys: Sequence[int], refs: Sequence[RoundKey]
-) -> set[RoundKey]:
+    conn: asyncpg.Connection, keys: Sequence[int], refs: Sequence[ProviderRef]
+) -> set[ProviderRef]:
     """Lock every id's key for this transaction, then say which ids hold an outcome already."""
     rows = await conn.fetch(
         "SELECT provider_id, tx_ref FROM casino_claim_many($1::bigint[], $2::integer[], $3)",
@@ -35,7 +35,7 @@ _ROUND_TYPES = ("integer", "text", "integer", "bigint", "integer", "text", "bigi
 
 async def open_rounds(
     conn: asyncpg.Connection, rounds: Sequence[dict[str, Any]]
-) -> dict[RoundKey, asyncpg.Record]:
+) -> dict[ProviderRef, asyncpg.Record]:
     """``open_round`` for rounds of distinct ids, locked, made where new."""
     columns = ", ".join(_ROUND_FIELDS)
     arrays = ", ".join(f"${i + 1}::{kind}[]" for i, kind in enumerate(_ROUND_TYPES))
@@ -50,8 +50,8 @@ async def open_rounds(
 
 
 async def lock_rounds(
-    conn: asyncpg.Connection, refs: Sequence[RoundKey]
-) -> dict[RoundKey, asyncpg.Record]:
+    conn: asyncpg.Connection, refs: Sequence[ProviderRef]
+) -> dict[ProviderRef, asyncpg.Record]:
     rows = await conn.fetch(
         f"""SELECT {ROUND_COLUMNS} FROM casino_rounds r
              JOIN unnest($1::integer[], $2::text[]) AS u(provider_id, round_ref)
@@ -64,8 +64,8 @@ async def lock_rounds(
 
 
 async def transactions(
-    conn: asyncpg.Connection, refs: Sequence[RoundKey]
-) -> dict[RoundKey, asyncpg.Record]:
+    conn: asyncpg.Connection, refs: Sequence[ProviderRef]
+) -> dict[ProviderRef, asyncpg.Record]:
     rows = await conn.fetch(
         """SELECT t.provider_id, t.tx_ref, t.kind, t.state, t.player_id, t.round_id
              FROM casino_transactions t

@@ -81,12 +81,7 @@ async def _caller_outside_uow(request: Request) -> context.Caller:
     """The caller of a stake or payout, which opens no request transaction: the call runs in
     its batch's unit of work or in one of its own. One read here, atomic alone, and shared
     with concurrent callbacks' (``context.caller_reader``)."""
-    raw = await request.body()
-    reader = getattr(request.app.state, "caller_reader", None)
-    if reader is not None:
-        return await _authenticate(request, reader, raw)
-    async with request.app.state.pool.acquire() as conn:
-        return await _authenticate(request, conn, raw)
+    return await _authenticate(request, request.app.state.caller_reader, await request.body())
 
 
 async def _play(request: Request, call: Call) -> Outcome:
