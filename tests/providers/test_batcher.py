@@ -656,6 +656,8 @@ def _timeless(state: dict[str, Any]) -> dict[str, Any]:
             continue
         if key == "ring":
             value = [entry[1:] for entry in value]
+        elif key == "fired":  # code -> [fired_at_ms, weight]: the night-play signal, at night
+            value = {code: entry[1:] for code, entry in value.items()}
         elif key == "days":
             value = sorted(value.values())
         out[key] = value
