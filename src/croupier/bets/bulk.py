@@ -397,20 +397,22 @@ class _Batch:
             for run in runs:
                 if run.report.stop == JACKPOT:
                     await self._pay_jackpot(run, run.rounds[-1])
-            bets = await queries.insert_bets(
-                conn, [self._bet_row(planned, posted) for planned in rounds]
-            )
-            for planned, bet_id in zip(rounds, bets, strict=True):
+            bet_rows = [self._bet_row(planned, posted) for planned in rounds]
+            if self.live:  # the rows as the spin returns them: its response and its push
+                bets = await queries.insert_bets_returning(conn, bet_rows)
+                bet_ids = [bet["id"] for bet in bets]
+            else:
+                bet_ids = await queries.insert_bets(conn, bet_rows)
+            for planned, bet_id in zip(rounds, bet_ids, strict=True):
                 planned.bet_id = bet_id
                 if planned.jackpot is not None:
                     await jackpots.attach_bet(conn, planned.jackpot, bet_id)
             if self.live:
-                await self._push(rounds)
+                await self._push(rounds, bets)
         await self._close(runs)
 
-    async def _push(self, rounds: list[_Round]) -> None:
+    async def _push(self, rounds: list[_Round], rows: list[asyncpg.Record]) -> None:
         """Live rounds: the spin's push for each, and its bet row for the response."""
-        rows = await queries.bets_by_ids(self.conn, [planned.bet_id for planned in rounds])
         await realtime.publish_many(
             self.conn,
             [

@@ -117,27 +117,32 @@ FROM unnest({", ".join(f"${i + 1}::{kind}[]" for i, (_, kind) in enumerate(BULK_
 JOIN players p ON p.id = u.player_id
 LEFT JOIN affiliates a ON a.id = p.affiliate_id
 ORDER BY u.ord
-RETURNING id, round_id
 """
+_BULK_INSERT_IDS = f"{_BULK_INSERT} RETURNING id, round_id"
+_BULK_INSERT_ROWS = f"""WITH b AS ({_BULK_INSERT} RETURNING *)
+SELECT {BET_COLUMNS} FROM b JOIN games g ON g.id = b.game_id
+LEFT JOIN fair_seeds fs ON fs.id = b.fair_seed_id"""
 
 
 async def insert_bets(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> list[int]:
     """Log many cash rounds at once (rows in BULK_COLUMNS order); their ids, in order. The
     affiliate share as insert_bet takes it: the player's terms now, on the GGR, floored."""
-    returned = await conn.fetch(_BULK_INSERT, *(list(column) for column in zip(*rows, strict=True)))
+    returned = await conn.fetch(_BULK_INSERT_IDS, *_columns(rows))
     ids = {row["round_id"]: row["id"] for row in returned}
     return [ids[row[3]] for row in rows]
 
 
-async def bets_by_ids(conn: asyncpg.Connection, ids: list[int]) -> list[asyncpg.Record]:
-    """Bets as :func:`insert_bet` returns them, in the order of ``ids``."""
-    return await conn.fetch(
-        f"""SELECT {BET_COLUMNS} FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord)
-            JOIN bets b ON b.id = u.id JOIN games g ON g.id = b.game_id
-            LEFT JOIN fair_seeds fs ON fs.id = b.fair_seed_id
-            ORDER BY u.ord""",
-        ids,
-    )
+async def insert_bets_returning(
+    conn: asyncpg.Connection, rows: list[tuple[Any, ...]]
+) -> list[asyncpg.Record]:
+    """:func:`insert_bets`, returning each bet as :func:`insert_bet` does, in order."""
+    returned = await conn.fetch(_BULK_INSERT_ROWS, *_columns(rows))
+    by_round = {row["round_id"]: row for row in returned}
+    return [by_round[row[3]] for row in rows]
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def get_bet(
