@@ -397,16 +397,14 @@ class _Batch:
             for run in runs:
                 if run.report.stop == JACKPOT:
                     await self._pay_jackpot(run, run.rounds[-1])
-            bet_rows = [self._bet_row(planned, posted) for planned in rounds]
-            if self.live:  # the rows as the spin returns them: its response and its push
-                bets = await queries.insert_bets_returning(conn, bet_rows)
-                bet_ids = [bet["id"] for bet in bets]
-            else:
-                bet_ids = await queries.insert_bets(conn, bet_rows)
-            for planned, bet_id in zip(rounds, bet_ids, strict=True):
-                planned.bet_id = bet_id
+            # Live rounds get their bets whole: the spin's response and its push.
+            bets = await queries.insert_bets(
+                conn, [self._bet_row(planned, posted) for planned in rounds], whole=self.live
+            )
+            for planned, bet in zip(rounds, bets, strict=True):
+                planned.bet_id = bet["id"]
                 if planned.jackpot is not None:
-                    await jackpots.attach_bet(conn, planned.jackpot, bet_id)
+                    await jackpots.attach_bet(conn, planned.jackpot, bet["id"])
             if self.live:
                 await self._push(rounds, bets)
         await self._close(runs)

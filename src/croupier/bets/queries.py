@@ -124,25 +124,18 @@ SELECT {BET_COLUMNS} FROM b JOIN games g ON g.id = b.game_id
 LEFT JOIN fair_seeds fs ON fs.id = b.fair_seed_id"""
 
 
-async def insert_bets(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> list[int]:
-    """Log many cash rounds at once (rows in BULK_COLUMNS order); their ids, in order. The
-    affiliate share as insert_bet takes it: the player's terms now, on the GGR, floored."""
-    returned = await conn.fetch(_BULK_INSERT_IDS, *_columns(rows))
-    ids = {row["round_id"]: row["id"] for row in returned}
-    return [ids[row[3]] for row in rows]
-
-
-async def insert_bets_returning(
-    conn: asyncpg.Connection, rows: list[tuple[Any, ...]]
+async def insert_bets(
+    conn: asyncpg.Connection, rows: list[tuple[Any, ...]], *, whole: bool = False
 ) -> list[asyncpg.Record]:
-    """:func:`insert_bets`, returning each bet as :func:`insert_bet` does, in order."""
-    returned = await conn.fetch(_BULK_INSERT_ROWS, *_columns(rows))
+    """Log many cash rounds at once (rows in BULK_COLUMNS order), with the affiliate share as
+    insert_bet takes it (the player's terms now, on the GGR, floored). Each bet's id and round,
+    in order; ``whole``: each bet as :func:`insert_bet` returns it."""
+    returned = await conn.fetch(
+        _BULK_INSERT_ROWS if whole else _BULK_INSERT_IDS,
+        *(list(column) for column in zip(*rows, strict=True)),
+    )
     by_round = {row["round_id"]: row for row in returned}
     return [by_round[row[3]] for row in rows]
-
-
-def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
-    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def get_bet(
