@@ -4,6 +4,7 @@ work, and each is answered exactly as the lone spin would answer it."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 from collections.abc import AsyncIterator
@@ -117,6 +118,26 @@ class TestBatches:
         assert sorted(n["payload"]["betId"] for n in spins) == sorted(bets)
         assert {n["audience"] for n in spins} == {f"player:{p.subject_id}" for p in players}
         await assert_audit_ok(pool)
+
+    async def test_a_played_batch_leaves_no_reference_cycle_for_the_cyclic_gc(
+        self, client: httpx.AsyncClient, world: World, batcher: SpinBatcher
+    ) -> None:
+        # A batch is freed by reference counting as soon as it is answered: the workers run with
+        # a high young-generation GC threshold (app.GC_YOUNG_THRESHOLD), which a per-round cycle
+        # would turn into memory growth and long collections.
+        players = await _players(client, world, [10_000] * 6)
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            results = await _burst(batcher, [_request(world, p) for p in players])
+            assert batcher.largest_batch == 5
+            del results
+            gc.collect()
+            stranded = [o for o in gc.garbage if type(o).__module__.startswith("croupier.")]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+        assert not {type(o).__qualname__ for o in stranded}
 
     async def test_one_players_spins_are_played_in_turn(
         self, client: httpx.AsyncClient, pool: asyncpg.Pool, world: World, batcher: SpinBatcher

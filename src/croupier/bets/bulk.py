@@ -188,10 +188,17 @@ class _Batch:
             run.entry = entries.get(run.player.player_id)
             if max_rounds:
                 run.first, run.asked_first = run.player.next_round(None), True
-        await self._open_safety(ordered)
-        for run in ordered:
-            await self._plan(run, max_rounds)
-        await self._write(runs)
+        try:
+            await self._open_safety(ordered)
+            for run in ordered:
+                await self._plan(run, max_rounds)
+            await self._write(runs)
+        finally:
+            # A run and its rounds point at each other: break the cycle, so the batch (with
+            # each player's safety state, ≈100 objects a round) is freed when it ends, not
+            # left to the cyclic GC, whose collections it made cost ≈10 % of a worker's CPU.
+            for run in runs:
+                run.rounds.clear()
         return [run.report for run in runs]
 
     async def _open_safety(self, runs: list[_Run]) -> None:
