@@ -106,7 +106,7 @@ BULK_COLUMNS = (
     ("created_at", "timestamptz"),
     ("channel", "text"),
 )
-_SELECTED = (f"u.{name}::jsonb" if name == "outcome" else f"u.{name}" for name, _ in BULK_COLUMNS)
+_SELECTED = (f"u.{name}::json" if name == "outcome" else f"u.{name}" for name, _ in BULK_COLUMNS)
 _BULK_INSERT = f"""
 INSERT INTO bets ({", ".join(name for name, _ in BULK_COLUMNS)}, stake_bonus, win_bonus, rng,
                   affiliate_id, affiliate_share)

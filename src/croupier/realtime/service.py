@@ -53,7 +53,7 @@ async def publish_many(conn: asyncpg.Connection, events: Sequence[Event]) -> Non
     await conn.execute(
         """WITH event AS (
                INSERT INTO outbox (operator_id, topic, audience, payload)
-               SELECT u.operator_id, u.topic, u.audience, u.body::jsonb
+               SELECT u.operator_id, u.topic, u.audience, u.body::json
                FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[])
                     WITH ORDINALITY AS u(operator_id, topic, audience, body, ord)
                ORDER BY u.ord

@@ -190,7 +190,7 @@ SELECT * FROM unnest($1::integer[], $2::bigint[], $3::text[], $4::text[], $5::te
 SAVE_MANY = f"""
 WITH u AS ({_MANY}), sp AS (
     UPDATE safety_players p
-    SET state = u.state::jsonb, limits = u.limits::jsonb, band = u.band, score = u.score,
+    SET state = u.state::json, limits = u.limits::json, band = u.band, score = u.score,
         reasons = ARRAY(SELECT jsonb_array_elements_text(u.reasons::jsonb)),
         cooldown_until = u.cooldown_until, stop_until = u.stop_until, stop_code = u.stop_code,
         marketing_suppressed_until = u.marketing_until, last_activity_at = u.at,
@@ -200,7 +200,7 @@ WITH u AS ({_MANY}), sp AS (
     FROM u WHERE p.operator_id = u.operator_id AND p.player_id = u.player_id
 )
 UPDATE safety_sessions s
-SET state = u.session_state::jsonb, started_at = u.started_at, touched_at = u.at,
+SET state = u.session_state::json, started_at = u.started_at, touched_at = u.at,
     net_loss = u.net_loss, loss_limit = u.loss_limit, ended_code = u.ended_code
 FROM u
 WHERE s.operator_id = u.operator_id AND s.player_id = u.player_id
