@@ -46,12 +46,18 @@ async def get_principal(request: Request, uow: Uow, settings: SettingsDep) -> Pr
     return await _principal(request, settings, uow.conn)
 
 
-async def get_principal_outside_uow(request: Request, settings: SettingsDep) -> Principal:
-    """The caller, for an endpoint whose work runs in a unit of work that is not the request's
-    (a spin: a batch's, or one of its own). The look-up is one read, shared with concurrent
-    requests' (``auth.session_reader``), plus at most once a minute the sliding renewal: single
-    statements, each atomic alone, so they need no BEGIN/COMMIT."""
-    return await _principal(request, settings, None)
+async def get_player_outside_uow(request: Request) -> Principal:
+    """The calling player, for an endpoint whose work runs in a unit of work that is not the
+    request's (a spin: a batch's, or one of its own). The look-up is one read, shared with
+    concurrent requests' (``auth.session_reader``), plus at most once a minute the sliding
+    renewal: single statements, each atomic alone, so they need no BEGIN/COMMIT.
+
+    One dependency with no sub-dependencies (the settings come from the app, the role check is
+    inline): FastAPI's resolution costs per level, and the spin is the hottest route."""
+    principal = await _principal(request, request.app.state.settings, None)
+    if principal.role != Role.PLAYER:
+        raise ForbiddenError("Your role cannot use this endpoint.")
+    return principal
 
 
 async def _principal(
@@ -98,13 +104,10 @@ def _session_token(request: Request) -> tuple[str | None, bool]:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(
-    *roles: Role, resolver: Callable[..., Awaitable[Principal]] = get_principal
-) -> Callable[..., Awaitable[Principal]]:
+def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     allowed = frozenset(roles)
 
-    # A default, not Annotated[...]: the annotation is a string here and ``resolver`` is local.
-    async def guard(principal: Principal = Depends(resolver)) -> Principal:
+    async def guard(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise ForbiddenError("Your role cannot use this endpoint.")
         return principal
@@ -113,10 +116,8 @@ def require_roles(
 
 
 PlayerPrincipal = Annotated[Principal, Depends(require_roles(Role.PLAYER))]
-# A player whose request opens no transaction of its own (see get_principal_outside_uow).
-PlayerOutsideUow = Annotated[
-    Principal, Depends(require_roles(Role.PLAYER, resolver=get_principal_outside_uow))
-]
+# A player whose request opens no transaction of its own (see get_player_outside_uow).
+PlayerOutsideUow = Annotated[Principal, Depends(get_player_outside_uow)]
 PlatformAdmin = Annotated[Principal, Depends(require_roles(Role.PLATFORM_ADMIN))]
 OperatorStaff = Annotated[
     Principal, Depends(require_roles(Role.PLATFORM_ADMIN, Role.OPERATOR_ADMIN))
