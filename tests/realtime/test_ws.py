@@ -15,6 +15,7 @@ import websockets
 
 from croupier.app import create_app
 from croupier.config import Settings
+from croupier.realtime import service as realtime
 from tests import factories
 from tests.bets.conftest import World, build_world
 
@@ -90,6 +91,27 @@ class TestPlayerFeed:
         wallet = (await client.get("/api/v1/wallet", headers=world.player.headers)).json()
         assert wallet["cash"] == 10_000
         assert await pool.fetchval("SELECT count(*) FROM bets") == 0
+
+    async def test_an_event_too_big_for_notify_is_read_from_the_outbox(
+        self, client: httpx.AsyncClient, pool: asyncpg.Pool, second_worker: int
+    ) -> None:
+        # 3,000 characters, 9,000 bytes as UTF-8: over NOTIFY's 8,000-byte limit, so only the
+        # event's id travels and the worker reads the payload back from the outbox.
+        world = await build_world(client)
+        text = "€" * 3_000
+        url = f"ws://127.0.0.1:{second_worker}/ws?token={world.player.token}"
+        async with websockets.connect(url) as ws:
+            await asyncio.sleep(0.2)
+            async with pool.acquire() as conn, conn.transaction():
+                await realtime.publish(
+                    conn,
+                    audience=realtime.player_audience(world.player.subject_id),
+                    topic="notice",
+                    payload={"text": text},
+                    operator_id=world.operator["id"],
+                )
+            event = await _next_event(ws)
+        assert (event["topic"], event["data"]) == ("notice", {"text": text})
 
     async def test_events_are_private_to_their_player(
         self, client: httpx.AsyncClient, second_worker: int

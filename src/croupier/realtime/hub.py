@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections import defaultdict
 from typing import Any, Protocol
 
 import asyncpg
+import orjson
 import structlog
 
 from croupier.db.pool import asyncpg_dsn
@@ -47,7 +47,7 @@ class Hub:
             del self._subscribers[audience]
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, raw: str) -> None:
-        note = json.loads(raw)
+        note = orjson.loads(raw)
         if note["audience"] not in self._subscribers:
             return  # nobody on this process listens for it
         asyncio.get_running_loop().create_task(self._deliver(note))

@@ -6,12 +6,12 @@ so an event reaches a socket held by any worker, and never for a rolled-back tra
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 
 CHANNEL = "croupier_events"
 # NOTIFY payloads are limited to 8000 bytes; bigger events are fetched from the outbox by id.
@@ -49,7 +49,7 @@ async def publish_many(conn: asyncpg.Connection, events: Sequence[Event]) -> Non
     """Outbox rows and their NOTIFYs for many events, in one round trip (notified in order)."""
     if not events:
         return
-    bodies = [json.dumps(e.payload, separators=(",", ":"), default=str) for e in events]
+    bodies = [_json(e.payload) for e in events]
     await conn.execute(
         """WITH event AS (
                INSERT INTO outbox (operator_id, topic, audience, payload)
@@ -61,7 +61,7 @@ async def publish_many(conn: asyncpg.Connection, events: Sequence[Event]) -> Non
            )
            SELECT pg_notify($5, json_build_object(
                'id', event.id, 'audience', event.audience, 'topic', event.topic,
-               'payload', CASE WHEN length(event.body) <= $6 THEN event.body::json END)::text)
+               'payload', CASE WHEN octet_length(event.body) <= $6 THEN event.body::json END)::text)
            FROM event ORDER BY event.id""",
         [e.operator_id for e in events],
         [e.topic for e in events],
@@ -70,6 +70,12 @@ async def publish_many(conn: asyncpg.Connection, events: Sequence[Event]) -> Non
         CHANNEL,
         _MAX_INLINE,
     )
+
+
+def _json(payload: dict[str, Any]) -> str:
+    # Anything JSON has no type for (datetimes included) is written as str() writes it.
+    options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+    return orjson.dumps(payload, default=str, option=options).decode()
 
 
 async def fetch_event(conn: asyncpg.Connection, event_id: int) -> dict[str, Any] | None:
