@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -22,6 +22,7 @@ from croupier.ledger.cli import audit
 from croupier.providers.cli import simulate
 from croupier.simulation.cli import bots_app, seed_app
 from croupier.vip.cli import vip_app
+from croupier.web import workers as worker_processes
 
 app = typer.Typer(help="Croupier: multi-operator casino platform backend.", no_args_is_help=True)
 app.add_typer(db_app, name="db", help="Manage the embedded PostgreSQL server.")
@@ -64,15 +65,19 @@ def _serve(settings: Settings, url: str) -> None:
     if not settings.database_url:
         url = EmbeddedPostgres(settings.data_dir).local_url()  # our own server: its socket
     os.environ["DATABASE_URL"] = url
-    uvicorn.run(
-        "croupier.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        access_log=False,
-        log_level="warning",
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "access_log": False,
+        "log_level": "warning",
+    }
+    config = uvicorn.Config("croupier.app:create_app", **options)
+    if config.workers > 1 and worker_processes.available(config):
+        # Each worker accepts on a socket of its own, so connections spread over all of them.
+        raise typer.Exit(worker_processes.run(config))
+    uvicorn.run("croupier.app:create_app", **options)
 
 
 @app.command()
