@@ -55,9 +55,7 @@ async def get_player_outside_uow(request: Request) -> Principal:
     One dependency with no sub-dependencies (the settings come from the app, the role check is
     inline): FastAPI's resolution costs per level, and the spin is the hottest route."""
     principal = await _principal(request, request.app.state.settings, None)
-    if principal.role != Role.PLAYER:
-        raise ForbiddenError("Your role cannot use this endpoint.")
-    return principal
+    return _in_roles(principal, _PLAYER)
 
 
 async def _principal(
@@ -108,11 +106,18 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     allowed = frozenset(roles)
 
     async def guard(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in allowed:
-            raise ForbiddenError("Your role cannot use this endpoint.")
-        return principal
+        return _in_roles(principal, allowed)
 
     return guard
+
+
+def _in_roles(principal: Principal, allowed: frozenset[Role]) -> Principal:
+    if principal.role not in allowed:
+        raise ForbiddenError("Your role cannot use this endpoint.")
+    return principal
+
+
+_PLAYER = frozenset({Role.PLAYER})
 
 
 PlayerPrincipal = Annotated[Principal, Depends(require_roles(Role.PLAYER))]

@@ -25,10 +25,9 @@ from multiprocessing.process import BaseProcess
 
 import structlog
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE  # the exit code of a worker that could not start
 
 log = structlog.get_logger("croupier.workers")
-
-STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start (app, bind)
 
 
 def available(config: uvicorn.Config) -> bool:
@@ -43,14 +42,14 @@ def available(config: uvicorn.Config) -> bool:
     )
 
 
-def listener(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to (host, port) in the port's SO_REUSEPORT group."""
+def _socket(host: str, *, reuse_port: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP: asyncio turns on TCP_NODELAY only for sockets that say they are TCP.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    # As uvicorn does: a restart must not wait for the last run's connections in TIME_WAIT.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     return sock
 
 
@@ -58,7 +57,7 @@ def run(config: uvicorn.Config) -> int:
     """Serve ``config`` with ``config.workers`` processes until SIGINT/SIGTERM; returns the exit
     code (STARTUP_FAILURE when a worker could not start)."""
     # Fail here, once, if the port is taken by anything outside the group (another server).
-    probe = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET)
+    probe = _socket(config.host, reuse_port=False)
     try:
         probe.bind((config.host, config.port))
     except OSError as exc:
@@ -100,8 +99,9 @@ def _start(context: multiprocessing.context.SpawnContext, config: uvicorn.Config
 def _serve(config: uvicorn.Config) -> None:
     """A worker: its own socket in the group, then uvicorn's server on it."""
     config.configure_logging()
+    sock = _socket(config.host, reuse_port=True)  # a socket in the port's SO_REUSEPORT group
     try:
-        sock = listener(config.host, config.port)
+        sock.bind((config.host, config.port))
     except OSError:
         sys.exit(STARTUP_FAILURE)
     server = uvicorn.Server(config)
