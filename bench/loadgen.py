@@ -21,6 +21,8 @@ class LoadResult:
     statuses: dict[int, int]
     # Server-Timing metrics of the measured responses: name -> durations in ms.
     server_timings: dict[str, list[float]] = field(default_factory=dict, repr=False)
+    # Connections the server closed (``Connection: close``) and the client opened again.
+    reconnects: int = 0
 
     def server_timing(self, name: str, q: float) -> float:
         ordered = sorted(self.server_timings.get(name, []))
@@ -38,7 +40,8 @@ class LoadResult:
         return (
             f"{self.rate:,.0f} req/s, p50 {self.percentile(0.50):.1f} ms, "
             f"p99 {self.percentile(0.99):.1f} ms, "
-            f"mean {statistics.fmean(self.latencies_ms):.1f} ms, statuses {self.statuses}"
+            f"mean {statistics.fmean(self.latencies_ms):.1f} ms, statuses {self.statuses}, "
+            f"reconnects {self.reconnects}"
         )
 
 
@@ -50,19 +53,30 @@ def encode_request(method: str, path: str, headers: dict[str, str], body: bytes 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bytes]:
+@dataclass
+class _Response:
+    status: int
+    body: bytes
+    timing: bytes  # the Server-Timing header's value
+    close: bool  # the server will close the connection after this response
+
+
+async def _read_response(reader: asyncio.StreamReader) -> _Response:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
     timing = b""
+    close = False
     for line in head.split(b"\r\n"):
         lowered = line[:15].lower()
         if lowered == b"content-length:":
             length = int(line[15:])
         elif lowered == b"server-timing: ":
             timing = line[15:]
+        elif lowered.startswith(b"connection:"):
+            close = b"close" in line[11:].lower()
     body = await reader.readexactly(length) if length else b""
-    return status, body, timing
+    return _Response(status, body, timing, close)
 
 
 def _parse_server_timing(value: bytes, into: dict[str, list[float]]) -> None:
@@ -91,10 +105,12 @@ async def run_load(
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     timings: dict[str, list[float]] = {}
+    reconnects = 0
     start_measuring = time.perf_counter() + warmup
     stop_at = start_measuring + seconds
 
     async def client(index: int) -> None:
+        nonlocal reconnects
         reader, writer = await asyncio.open_connection(host, port)
         sequence = 0
         try:
@@ -104,15 +120,19 @@ async def run_load(
                     return
                 writer.write(make_request(index, sequence))
                 sequence += 1
-                status, _, timing = await _read_response(reader)
+                response = await _read_response(reader)
+                if response.close:  # as any HTTP/1.1 client does: open a new connection
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, port)
+                    reconnects += 1
                 done = time.perf_counter()
                 if sent >= start_measuring:
                     latencies.append((done - sent) * 1000)
-                    statuses[status] = statuses.get(status, 0) + 1
-                    if timing:
-                        _parse_server_timing(timing, timings)
+                    statuses[response.status] = statuses.get(response.status, 0) + 1
+                    if response.timing:
+                        _parse_server_timing(response.timing, timings)
         finally:
             writer.close()
 
     await asyncio.gather(*(client(i) for i in range(clients)))
-    return LoadResult(len(latencies), seconds, latencies, statuses, timings)
+    return LoadResult(len(latencies), seconds, latencies, statuses, timings, reconnects)

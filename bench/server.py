@@ -176,7 +176,9 @@ def print_statement_stats(
     or, with ``by_rows``, by the rows of the statements that start with any of them (a bulk
     insert writes many operations' rows in one call)."""
     prefixes = by_rows or (once_per_op,)
-    matched = " OR ".join(f"ltrim(query) LIKE '{prefix}%'" for prefix in prefixes)
+    # Compared with the query's whitespace collapsed, as the report prints it.
+    normalized = "regexp_replace(ltrim(query), '\\s+', ' ', 'g')"
+    matched = " OR ".join(f"{normalized} LIKE '{prefix}%'" for prefix in prefixes)
     counted = "rows" if by_rows else "calls"
     per = int(
         _psql(url, f"SELECT sum({counted}) FROM pg_stat_statements WHERE {matched}", "-At").strip()

@@ -144,7 +144,9 @@ def main() -> None:
         if args.pg_stats:
             # A spin is a bet row: written alone (insert_bet) or in a batch (insert_bets).
             print_statement_stats(
-                stack.url, once_per_op="", by_rows=("WITH terms AS", "INSERT INTO bets")
+                stack.url,
+                once_per_op="",
+                by_rows=("WITH terms AS", "INSERT INTO bets", "WITH b AS ( INSERT INTO bets"),
             )
         reference = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))
     print(f"spin, {args.clients} players, {args.workers} workers: {result.summary()}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import collections
+import http.client
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -66,19 +69,24 @@ def _parent_of(stat: Path) -> int | None:
         return None
 
 
+def _start_group(port: int) -> subprocess.Popen[bytes]:
+    """`workers.run` serving tests.ops.pid_app with two workers on ``port``, once both listen
+    (until then the group, and so the kernel's hash of a connection to it, is not settled)."""
+    parent = subprocess.Popen([sys.executable, "-c", _SERVE, str(port)])
+    deadline = time.monotonic() + 30
+    while len([pid for pid in _children(parent.pid) if _listening_inodes(pid, port)]) < 2:
+        if time.monotonic() > deadline:
+            parent.kill()
+            raise AssertionError("the workers did not start")
+        time.sleep(0.1)
+    return parent
+
+
 def test_each_worker_listens_on_its_own_socket_and_connections_reach_both() -> None:
     port = _free_port()
-    parent = subprocess.Popen([sys.executable, "-c", _SERVE, str(port)])
+    parent = _start_group(port)
     clients: list[httpx.Client] = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the workers did not start"
-                time.sleep(0.1)
         pids = set()
         for _ in range(64):  # keep-alive clients, each on a connection of its own
             client = httpx.Client(base_url=f"http://127.0.0.1:{port}")
@@ -122,3 +130,72 @@ def test_port_zero_and_unix_sockets_are_left_to_uvicorn() -> None:
     assert workers.available(uvicorn.Config("x:app", port=8000, workers=2))
     assert not workers.available(uvicorn.Config("x:app", port=0, workers=2))
     assert not workers.available(uvicorn.Config("x:app", uds="/tmp/x.sock", workers=2))
+
+
+def _served_by(connection: http.client.HTTPConnection, **headers: str) -> tuple[int, bool]:
+    """The pid of the worker that answers a request on ``connection``, and whether it asked
+    the client to reconnect."""
+    connection.request("GET", "/", headers=headers)
+    response = connection.getresponse()
+    return int(response.read()), response.will_close
+
+
+def _ports_hashed_to_one_worker(port: int, wanted: int) -> list[int]:
+    """Client ports whose connections the kernel's hash sends to one and the same worker (the
+    hash of a connection's addresses is fixed while the group is)."""
+    by_worker: dict[int, list[int]] = collections.defaultdict(list)
+    for source in range(random.randrange(20_000, 30_000, 1000), 32_000):
+        try:
+            pid = _probe(port, source)
+        except OSError:  # the port is taken on this machine: try the next
+            continue
+        by_worker[pid].append(source)
+        if len(by_worker[pid]) == wanted:
+            return by_worker[pid]
+    raise AssertionError("no worker got enough probes")
+
+
+def _probe(port: int, source: int) -> int:
+    """The pid of the worker that serves a connection from client port ``source``. The server
+    closes first (read to its end of file), so it, not this port, keeps the closed connection
+    in TIME_WAIT, and the port can connect again at once."""
+    with socket.create_connection(("127.0.0.1", port), 5, ("127.0.0.1", source)) as probe:
+        probe.sendall(b"GET / HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n")
+        received = b""
+        while chunk := probe.recv(4096):
+            received += chunk
+    return int(received.partition(b"\r\n\r\n")[2])
+
+
+def test_keep_alive_connections_end_up_evenly_spread_over_the_workers() -> None:
+    """Sixteen keep-alive connections that all hash to one worker: web.balance asks the
+    surplus ones to reconnect, and their new connections even out the split at 8 and 8."""
+    port = _free_port()
+    parent = _start_group(port)
+    connections: list[http.client.HTTPConnection] = []
+    try:
+        sources = _ports_hashed_to_one_worker(port, 16)
+        connections = [
+            http.client.HTTPConnection("127.0.0.1", port, source_address=("127.0.0.1", source))
+            for source in sources
+        ]
+        first_round = [_served_by(connection) for connection in connections]
+        assert len({pid for pid, _ in first_round}) == 1  # 16 and 0
+        for _ in range(40):  # rounds: a request on every connection
+            served_by = []
+            for i, connection in enumerate(connections):
+                pid, will_close = _served_by(connection)
+                served_by.append(pid)
+                if will_close:  # as clients do: a new connection, from a port of the system's
+                    connection.close()
+                    connections[i] = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            split = sorted(collections.Counter(served_by).values())
+            if split == [8, 8]:
+                break
+            time.sleep(0.05)  # let a worker that got no request republish its count
+        assert split == [8, 8]
+    finally:
+        for connection in connections:
+            connection.close()
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(30) == 0

@@ -8,8 +8,10 @@ while the other idles (in the spin benchmark, 1,264 spins/s against 1,774 with 3
 
 Here each worker binds its own socket in a SO_REUSEPORT group, and the kernel spreads new
 connections over the group by a hash of their addresses (uvicorn's open pull request #2472
-does the same). The parent only starts the workers, restarts one that dies, and stops them
-all on SIGINT or SIGTERM (each then shuts down gracefully, as uvicorn's own workers do).
+does the same); web.balance then evens out what the hash left uneven, through connection
+counts the workers share in an array the parent gives them. The parent only starts the
+workers, restarts one that dies, and stops them all on SIGINT or SIGTERM (each then shuts down
+gracefully, as uvicorn's own workers do).
 
 This module owns processes and sockets: server plumbing, like the CLI that calls it.
 """
@@ -21,11 +23,14 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import MutableSequence
 from multiprocessing.process import BaseProcess
 
 import structlog
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE  # the exit code of a worker that could not start
+
+from croupier.web.balance import ConnectionShare
 
 log = structlog.get_logger("croupier.workers")
 
@@ -69,7 +74,9 @@ def run(config: uvicorn.Config) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     context = multiprocessing.get_context("spawn")
-    workers = [_start(context, config) for _ in range(config.workers)]
+    # Slot i: the connections worker i holds (web.balance). Each worker writes only its own slot.
+    counts = context.RawArray("i", config.workers)
+    workers = [_start(context, config, counts, i) for i in range(config.workers)]
     code = 0
     while not stopping.wait(0.5):
         for i, worker in enumerate(workers):
@@ -81,7 +88,7 @@ def run(config: uvicorn.Config) -> int:
                 stopping.set()
                 break
             log.warning("worker_died", pid=worker.pid, exitcode=worker.exitcode)
-            workers[i] = _start(context, config)
+            workers[i] = _start(context, config, counts, i)
     for worker in workers:
         if worker.is_alive():
             worker.terminate()  # SIGTERM: uvicorn finishes requests and runs the lifespan exit
@@ -90,14 +97,20 @@ def run(config: uvicorn.Config) -> int:
     return code
 
 
-def _start(context: multiprocessing.context.SpawnContext, config: uvicorn.Config) -> BaseProcess:
-    worker = context.Process(target=_serve, args=(config,), name="croupier-worker")
+def _start(
+    context: multiprocessing.context.SpawnContext,
+    config: uvicorn.Config,
+    counts: MutableSequence[int],
+    index: int,
+) -> BaseProcess:
+    worker = context.Process(target=_serve, args=(config, counts, index), name="croupier-worker")
     worker.start()
     return worker
 
 
-def _serve(config: uvicorn.Config) -> None:
-    """A worker: its own socket in the group, then uvicorn's server on it."""
+def _serve(config: uvicorn.Config, counts: MutableSequence[int], index: int) -> None:
+    """Worker ``index``: its own socket in the group, then uvicorn's server on it, with the
+    app behind web.balance."""
     config.configure_logging()
     sock = _socket(config.host, reuse_port=True)  # a socket in the port's SO_REUSEPORT group
     try:
@@ -105,6 +118,10 @@ def _serve(config: uvicorn.Config) -> None:
     except OSError:
         sys.exit(STARTUP_FAILURE)
     server = uvicorn.Server(config)
+    config.load()  # as server.run would; done here so that the loaded app can be wrapped
+    config.loaded_app = ConnectionShare(
+        config.loaded_app, connections=server.server_state.connections, counts=counts, index=index
+    )
     server.run(sockets=[sock])
     if not server.started:  # the app's startup failed: it would fail the same way again
         sys.exit(STARTUP_FAILURE)
