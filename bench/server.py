@@ -176,8 +176,8 @@ def print_statement_stats(
     or, with ``by_rows``, by the rows of the statements that start with any of them (a bulk
     insert writes many operations' rows in one call)."""
     prefixes = by_rows or (once_per_op,)
-    # Compared with the query's whitespace collapsed, as the report prints it.
-    normalized = "regexp_replace(ltrim(query), '\\s+', ' ', 'g')"
+    # Compared with the query's whitespace collapsed and trimmed (a text may start with a newline).
+    normalized = "btrim(regexp_replace(query, '\\s+', ' ', 'g'))"
     matched = " OR ".join(f"{normalized} LIKE '{prefix}%'" for prefix in prefixes)
     counted = "rows" if by_rows else "calls"
     per = int(
