@@ -40,6 +40,12 @@ _ALIASES: list[tuple[str, str, Callable[..., Any], Any, int]] = [
 ]
 
 
+# What a canonical route documents beyond its signature (headers it reads itself).
+_OPENAPI_EXTRA: dict[Callable[..., Any], dict[str, Any]] = {
+    bet_endpoints.spin: bet_endpoints.SPIN_HEADERS.openapi,
+}
+
+
 def alias_router() -> APIRouter:
     router = APIRouter(tags=["seed aliases"])
     for path, method, handler, model, status_code in _ALIASES:
@@ -50,5 +56,6 @@ def alias_router() -> APIRouter:
             response_model=model,
             status_code=status_code,
             summary=f"Alias of the canonical {handler.__name__} endpoint",
+            openapi_extra=_OPENAPI_EXTRA.get(handler),
         )
     return router

@@ -15,9 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from croupier import __version__
 from croupier.aliases import alias_router
+from croupier.analytics import api_errors
 from croupier.analytics import endpoints as analytics_endpoints
 from croupier.analytics import worker as analytics_worker
-from croupier.analytics.api_errors import ApiErrorMiddleware
 from croupier.auth import endpoints as auth_endpoints
 from croupier.auth.passwords import configure_hashing
 from croupier.auth.session_reader import SessionReader
@@ -192,8 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    app.add_middleware(ApiErrorMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, observers=[api_errors.record_response])
     # Seed 003's wire contract: /casino/* (our wallet) and /provider/* (the demo provider).
     app.include_router(casino_router)
     for router in api_routers():

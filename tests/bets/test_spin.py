@@ -138,6 +138,52 @@ class TestSpinValidation:
         assert missing.status_code == 404
         assert await pool.fetchval("SELECT count(*) FROM bets") == 0
 
+    async def test_bad_headers_are_refused_by_name_and_write_nothing(
+        self, client: httpx.AsyncClient, pool: asyncpg.Pool, world: World
+    ) -> None:
+        await factories.fund_player(client, world.operator_admin, world.player.subject_id, 10_000)
+        transfers = await pool.fetchval("SELECT count(*) FROM ledger_transfers")
+        body = {"gameId": world.games["neon-fruits"]["id"], "stake": 100}
+        for path in ("/api/v1/game/spin", "/api/v1/bets", "/api/v1/bet/spin"):
+            for bad, field in (
+                ({"Idempotency-Key": "no spaces"}, "Idempotency-Key"),
+                ({"Idempotency-Key": "k" * 101}, "Idempotency-Key"),
+                ({"X-Session-Id": "s" * 101}, "x-session-id"),
+                ({"X-Channel": "tv"}, "x-channel"),
+            ):
+                headers = {**world.player.headers, **bad}
+                response = await client.post(path, json=body, headers=headers)
+                assert response.status_code == 422, (path, bad)
+                fields = response.json()["details"]["fields"]
+                assert [(f["field"], f["in"]) for f in fields] == [(field, "header")], fields
+        assert await pool.fetchval("SELECT count(*) FROM bets") == 0
+        assert await pool.fetchval("SELECT count(*) FROM ledger_transfers") == transfers
+
+    async def test_header_names_match_whatever_their_case(
+        self, client: httpx.AsyncClient, pool: asyncpg.Pool, world: World
+    ) -> None:
+        await factories.fund_player(client, world.operator_admin, world.player.subject_id, 10_000)
+        body = {"gameId": world.games["neon-fruits"]["id"], "stake": 100}
+        rounds = set()
+        for name in ("Idempotency-Key", "idempotency-key", "IDEMPOTENCY-KEY"):
+            headers = {**world.player.headers, name: "one-round", "X-CHANNEL": "mobile"}
+            response = await client.post("/api/v1/game/spin", json=body, headers=headers)
+            assert response.status_code == 200, response.text
+            rounds.add(response.json()["roundId"])
+        assert len(rounds) == 1
+        assert await pool.fetchval("SELECT channel FROM bets") == "mobile"
+
+    async def test_the_spin_headers_are_documented_on_every_spin_path(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        spec = (await client.get("/openapi.json")).json()
+        for path in ("/api/v1/game/spin", "/api/v1/bets", "/api/v1/bet/spin"):
+            parameters = {p["name"]: p for p in spec["paths"][path]["post"]["parameters"]}
+            assert set(parameters) == {"Idempotency-Key", "x-session-id", "x-channel"}, path
+            assert all(p["in"] == "header" and not p["required"] for p in parameters.values())
+            assert parameters["x-channel"]["schema"]["enum"] == ["web", "mobile", "desktop"]
+            assert parameters["Idempotency-Key"]["schema"]["anyOf"][0]["pattern"]
+
     async def test_staff_cannot_spin(self, client: httpx.AsyncClient, world: World) -> None:
         response = await world.spin(client, session=world.operator_admin)
         assert response.status_code == 403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from croupier.config import ConfigError, load_settings
+from croupier.kit.observability import _SAFE_REQUEST_ID
 
 
 class TestProbes:
@@ -32,9 +34,26 @@ class TestProbes:
     async def test_request_id_is_echoed_or_generated(self, client: httpx.AsyncClient) -> None:
         echoed = await client.get("/health", headers={"X-Request-ID": "abc-123"})
         assert echoed.headers["x-request-id"] == "abc-123"
-        generated = await client.get("/health", headers={"X-Request-ID": "bad id\n"})
-        assert generated.headers["x-request-id"] != "bad id\n"
-        assert len(generated.headers["x-request-id"]) == 32
+        generated = [
+            (await client.get("/health", headers={"X-Request-ID": "bad id\n"})).headers
+            for _ in range(3)
+        ]
+        ids = {headers["x-request-id"] for headers in generated}
+        assert len(ids) == 3 and all(_SAFE_REQUEST_ID.match(i) for i in ids), ids
+
+    async def test_metrics_count_every_response_by_route_and_status(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        def count(text: str, status: str) -> float:
+            labels = f'method="GET",route="/health",status="{status}"'
+            line = f"croupier_http_requests_total{{{labels}}}"
+            return next((float(x.split()[-1]) for x in text.splitlines() if x.startswith(line)), 0)
+
+        before = (await client.get("/metrics")).text
+        for _ in range(3):
+            await client.get("/health")
+        after = (await client.get("/metrics")).text
+        assert count(after, "200") - count(before, "200") == 3
 
     async def test_errors_share_one_format(self, client: httpx.AsyncClient) -> None:
         missing = await client.get("/api/v1/no-such-route")
@@ -43,6 +62,21 @@ class TestProbes:
         unauthorized = await client.get("/api/v1/auth/me")
         assert unauthorized.json()["code"] == "SESSION_INVALID"
         assert unauthorized.json()["requestId"] == unauthorized.headers["x-request-id"]
+
+
+def test_a_forked_child_generates_request_ids_of_its_own() -> None:
+    """With the fork start method, a worker must not repeat its parent's ids."""
+    from croupier.kit import observability
+
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write one id and leave at once
+        os.write(writer, observability._REQUEST_IDS.new().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(reader, 100).decode()
+    parent = observability._REQUEST_IDS.new()
+    assert child.split("-")[0] != parent.split("-")[0]
 
 
 class TestConfiguration:

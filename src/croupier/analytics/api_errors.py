@@ -1,9 +1,9 @@
-"""API error rates: a pure ASGI middleware that counts requests and 4xx/5xx responses per route
-template, operator and minute, and keeps each error, in a per-process buffer.
+"""API error rates: every request and 4xx/5xx response counted per route template, operator and
+minute, and each error kept, in a per-process buffer.
 
-Nothing touches the database on the request path: the analytics loop of each process flushes
-its buffer (``flush``) about every second. The buffer is bounded; past the bound, error rows are
-dropped (and counted) while the per-minute counts stay exact.
+Nothing touches the database on the request path (``record_response``): the analytics loop of
+each process flushes its buffer (``flush``) about every second. The buffer is bounded; past the
+bound, error rows are dropped (and counted) while the per-minute counts stay exact.
 """
 
 from __future__ import annotations
@@ -55,38 +55,20 @@ class Buffer:
 BUFFER = Buffer()  # this process's; the middleware fills it, the analytics loop flushes it
 
 
-class ApiErrorMiddleware:
-    """Counts every HTTP response by route template (bounded cardinality), after it is sent."""
-
-    def __init__(self, app: Any, buffer: Buffer = BUFFER) -> None:
-        self.app = app
-        self.buffer = buffer
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = [500]
-
-        async def capture(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            state = scope.get("state") or {}
-            principal = state.get("principal")
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.buffer.record(
-                datetime.now(UTC),
-                getattr(principal, "operator_id", None),
-                scope.get("method", "GET"),
-                route,
-                status[0],
-                state.get("request_id"),
-            )
+def record_response(scope: dict[str, Any], status: int, buffer: Buffer = BUFFER) -> None:
+    """Count one HTTP response by route template (bounded cardinality), once it has been sent.
+    An observer of ``kit.observability.RequestContextMiddleware``, which already tracks each
+    response's status, rather than a middleware layer of its own."""
+    state = scope.get("state") or {}
+    principal = state.get("principal")
+    buffer.record(
+        datetime.now(UTC),
+        getattr(principal, "operator_id", None),
+        scope.get("method", "GET"),
+        getattr(scope.get("route"), "path", None) or "unmatched",
+        status,
+        state.get("request_id"),
+    )
 
 
 async def flush(conn: asyncpg.Connection, buffer: Buffer = BUFFER) -> int:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from time import perf_counter
-from typing import Annotated, Literal
+from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from croupier.bets import fair, history
 from croupier.bets import spin as spin_service
@@ -17,19 +17,17 @@ from croupier.bets.schemas import (
     BetPage,
     FairSeedOut,
     RotateIn,
+    SpinHeaders,
     SpinIn,
 )
 from croupier.db.pool import unit_of_work
 from croupier.games import service as games_service
 from croupier.web.deps import PlayerOutsideUow, PlayerPrincipal, Uow
+from croupier.web.headers import HeaderParams
 
 router = APIRouter(tags=["bets"])
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9_-]{1,100}$")
-]
-SessionId = Annotated[str | None, Header(alias="x-session-id", max_length=100)]
-# The client's channel, for RTP monitoring by channel; a browser that sends none is "web".
-Channel = Annotated[Literal["web", "mobile", "desktop"], Header(alias="x-channel")]
+# The spin, the hottest route, reads its headers itself (see web.headers).
+SPIN_HEADERS = HeaderParams(SpinHeaders)
 
 
 def bet_out(row: asyncpg.Record, model: type[BetOut] = BetOut, **extra: object) -> BetOut:
@@ -38,21 +36,16 @@ def bet_out(row: asyncpg.Record, model: type[BetOut] = BetOut, **extra: object) 
     return model.model_validate(data | extra)
 
 
-@router.post("/game/spin", response_model=BetOut)
+@router.post("/game/spin", response_model=BetOut, openapi_extra=SPIN_HEADERS.openapi)
 async def spin(
-    body: SpinIn,
-    request: Request,
-    response: Response,
-    principal: PlayerOutsideUow,
-    idempotency_key: IdempotencyKey = None,
-    session_id: SessionId = None,
-    channel: Channel = "web",
+    body: SpinIn, request: Request, response: Response, principal: PlayerOutsideUow
 ) -> BetOut:
     """Play one round of a builtin slot (aliases: POST /bets, POST /bet/spin).
 
     Send an ``Idempotency-Key`` header to make retries safe: the same key returns the same round.
     """
     started = perf_counter()
+    headers = SPIN_HEADERS.read(request)
     pool = request.app.state.pool
     game_id = body.game_id
     if game_id is None:
@@ -63,10 +56,10 @@ async def spin(
         player_id=principal.subject_id,
         game_id=game_id,
         stake=body.stake,
-        idempotency_key=idempotency_key or uuid.uuid4().hex,
+        idempotency_key=headers.idempotency_key or uuid.uuid4().hex,
         provably_fair=body.provably_fair,
-        session_key=session_id,
-        channel=channel,
+        session_key=headers.session_id,
+        channel=headers.channel,
     )
     # Under load, concurrent spins of different players share one unit of work (bets.batcher);
     # otherwise, and for a provably-fair round, the spin has a unit of work of its own. The

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from croupier.kit.schemas import Input, Output
 
@@ -27,6 +27,23 @@ class SpinIn(Input):
         if (self.game_id is None) == (self.game_key is None):
             raise ValueError("give exactly one of gameId and gameKey")
         return self
+
+
+class SpinHeaders(BaseModel):
+    """The spin's headers (the route reads them itself: ``web.headers``)."""
+
+    idempotency_key: str | None = Field(
+        None,
+        alias="Idempotency-Key",
+        pattern=r"^[A-Za-z0-9_-]{1,100}$",
+        description="Retries with the same key return the same round.",
+    )
+    session_id: str | None = Field(None, alias="x-session-id", max_length=100)
+    channel: Literal["web", "mobile", "desktop"] = Field(
+        "web",
+        alias="x-channel",
+        description="The client's channel, for RTP monitoring by channel; none means web.",
+    )
 
 
 class Balances(Output):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
+import secrets
 import sys
 import time
-import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -63,19 +66,31 @@ def _stderr_logger(*_: Any) -> structlog.PrintLogger:
     return structlog.PrintLogger(file=_CurrentStderr())  # type: ignore[arg-type]
 
 
-class RequestContextMiddleware:
-    """Gives every request an id (echoed as ``X-Request-ID``), binds it to log lines, and
-    records Prometheus metrics labelled by route template (not raw path, to bound cardinality)."""
+# Called once a response has gone out, with the request's scope and the response's status.
+ResponseObserver = Callable[[dict[str, Any], int], None]
 
-    def __init__(self, app: Any) -> None:
+
+class RequestContextMiddleware:
+    """Gives every request an id (echoed as ``X-Request-ID``), binds it to log lines, records
+    Prometheus metrics labelled by route template (not raw path, to bound cardinality), and
+    tells the ``observers`` how each response went.
+
+    Other per-response bookkeeping registers as an observer rather than as a middleware of its
+    own: every middleware layer wraps ``send`` and adds a call to each message of every
+    response."""
+
+    def __init__(self, app: Any, observers: Sequence[ResponseObserver] = ()) -> None:
         self.app = app
+        self.observers = tuple(observers)
+        self._metrics: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = _header(scope, b"x-request-id")
+        if not (request_id and _SAFE_REQUEST_ID.match(request_id)):
+            request_id = _REQUEST_IDS.new()
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -91,11 +106,46 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
             elapsed = time.perf_counter() - started
-            REQUESTS.labels(scope["method"], template, str(status_holder[0])).inc()
-            LATENCY.labels(scope["method"], template).observe(elapsed)
+            status = status_holder[0]
+            requests, latency = self._metrics_for(scope, status)
+            requests.inc()
+            latency.observe(elapsed)
+            for observer in self.observers:
+                observer(scope, status)
+
+    def _metrics_for(self, scope: dict[str, Any], status: int) -> tuple[Any, Any]:
+        # ``labels()`` costs ≈ 5 µs a request; the children, once made, are kept here.
+        template = getattr(scope.get("route"), "path", None) or "unmatched"
+        key = (scope["method"], template, status)
+        children = self._metrics.get(key)
+        if children is None:
+            children = (
+                REQUESTS.labels(key[0], template, str(status)),
+                LATENCY.labels(key[0], template),
+            )
+            self._metrics[key] = children
+        return children
+
+
+class _RequestIds:
+    """Request ids unique across processes and restarts: a random prefix per process, then a
+    counter (a fresh ``uuid4`` a request costs ≈ 3 µs of ``os.urandom``)."""
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        self.prefix = secrets.token_hex(6)
+        self.counter = itertools.count(1)
+
+    def new(self) -> str:
+        return f"{self.prefix}-{next(self.counter):x}"
+
+
+_REQUEST_IDS = _RequestIds()
+# A forked child must not repeat its parent's ids.
+os.register_at_fork(after_in_child=_REQUEST_IDS.reseed)
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
