@@ -23,6 +23,8 @@ class LoadResult:
     server_timings: dict[str, list[float]] = field(default_factory=dict, repr=False)
     # Connections the server closed (``Connection: close``) and the client opened again.
     reconnects: int = 0
+    # Responses over the whole run, its warm-up included (for figures per request of the run).
+    answered: int = 0
 
     def server_timing(self, name: str, q: float) -> float:
         ordered = sorted(self.server_timings.get(name, []))
@@ -105,12 +107,12 @@ async def run_load(
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     timings: dict[str, list[float]] = {}
-    reconnects = 0
+    reconnects = answered = 0
     start_measuring = time.perf_counter() + warmup
     stop_at = start_measuring + seconds
 
     async def client(index: int) -> None:
-        nonlocal reconnects
+        nonlocal reconnects, answered
         reader, writer = await asyncio.open_connection(host, port)
         sequence = 0
         try:
@@ -126,6 +128,7 @@ async def run_load(
                     reader, writer = await asyncio.open_connection(host, port)
                     reconnects += 1
                 done = time.perf_counter()
+                answered += 1
                 if sent >= start_measuring:
                     latencies.append((done - sent) * 1000)
                     statuses[response.status] = statuses.get(response.status, 0) + 1
@@ -135,4 +138,4 @@ async def run_load(
             writer.close()
 
     await asyncio.gather(*(client(i) for i in range(clients)))
-    return LoadResult(len(latencies), seconds, latencies, statuses, timings, reconnects)
+    return LoadResult(len(latencies), seconds, latencies, statuses, timings, reconnects, answered)

@@ -32,25 +32,39 @@ class Stack:
     port: int
     pg_port: int
     data_dir: Path
+    server_pid: int = 0  # `croupier serve`, whose worker processes are its children
 
 
 def postgres_cpu_seconds(stack: Stack) -> float:
     """CPU time the database server has used so far: the postmaster, its exited children
     (backends of closed connections) and its live ones."""
     postmaster = int((stack.data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    return process_tree_cpu_seconds(postmaster)
+
+
+def process_tree_cpu_seconds(root: int) -> float:
+    """CPU time used so far by process ``root``, its exited children and its live descendants
+    (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    times: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+        except OSError:  # it has just exited
             continue
-        pid, ppid = int(stat.parent.name), int(fields[1])
-        if pid == postmaster:
-            total += sum(int(value) for value in fields[11:15])  # own + reaped children
-        elif ppid == postmaster:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = [int(value) for value in fields[11:15]]  # utime stime cutime cstime
+    total = 0
+    for pid, (utime, stime, cutime, cstime) in times.items():
+        ancestor = pid
+        while ancestor not in (root, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if pid == root:
+            total += utime + stime + cutime + cstime
+        elif ancestor == root:
+            total += utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -97,7 +111,8 @@ def croupier_stack(workers: int = 2, pg_stats: bool = False) -> Iterator[Stack]:
             try:
                 base = f"http://127.0.0.1:{port}"
                 _wait_ready(base)
-                yield Stack(server.local_url(), base, port, server.status().port or 0, data_dir)
+                pg_port = server.status().port or 0
+                yield Stack(server.local_url(), base, port, pg_port, data_dir, proc.pid)
             finally:
                 proc.terminate()
                 try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import httpx
 
@@ -15,10 +16,13 @@ from bench.loadgen import LoadResult, Requester, encode_request, run_load
 from bench.server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    Stack,
     croupier_stack,
     load_arguments,
     pgbench_tps,
+    postgres_cpu_seconds,
     print_statement_stats,
+    process_tree_cpu_seconds,
     reset_statement_stats,
     warm_up,
 )
@@ -97,6 +101,25 @@ def _setup_players(base: str, count: int) -> tuple[list[str], int]:
         return tokens, game["id"]
 
 
+class _CpuMeter:
+    """CPU used from now on by the server's processes, PostgreSQL's and this load generator."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        return {
+            "croupier": process_tree_cpu_seconds(self.stack.server_pid),
+            "postgres": postgres_cpu_seconds(self.stack),
+            "load generator": time.process_time(),
+        }
+
+    def per_operation(self, operations: int) -> dict[str, float]:
+        used = {k: v - self.start[k] for k, v in self._now().items()}
+        return {k: v * 1000 / max(operations, 1) for k, v in used.items()}
+
+
 def _print_server_timing(label: str, result: LoadResult) -> None:
     """The server's own Server-Timing figures: the spin service and the safety engine in it."""
     for name in ("spin", "safety"):
@@ -133,9 +156,11 @@ def main() -> None:
         warm_up(stack.url, stack.port, args.clients, args.warmup, requester("w"))
         if args.pg_stats:
             reset_statement_stats(stack.url)
+        cpu = _CpuMeter(stack)
         result = asyncio.run(
             run_load("127.0.0.1", stack.port, args.clients, args.seconds, requester("c"))
         )
+        cpu_per_spin = cpu.per_operation(result.answered)
         light = None
         if args.light_clients:
             light = asyncio.run(
@@ -150,6 +175,7 @@ def main() -> None:
             )
         reference = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))
     print(f"spin, {args.clients} players, {args.workers} workers: {result.summary()}")
+    print("  CPU per spin: " + ", ".join(f"{k} {v:.3f} ms" for k, v in cpu_per_spin.items()))
     _print_server_timing(f"{args.clients} players", result)
     if light is not None:
         print(f"spin, {args.light_clients} players (unsaturated): {light.summary()}")
