@@ -22,7 +22,7 @@ from croupier.kit.errors import CroupierError
 from croupier.ledger import service as ledger
 from croupier.ledger.errors import InsufficientFundsError
 from croupier.ledger.service import Leg
-from croupier.realtime.service import CHANNEL
+from croupier.realtime.service import CHANNEL, split_notification
 from croupier.safety import tools
 from tests import factories
 from tests.bets.conftest import World
@@ -88,7 +88,12 @@ class TestBatches:
         players = await _players(client, world, [10_000] * 12)
         notified: list[dict] = []
         listener = await asyncpg.connect(asyncpg_dsn(database_url))
-        await listener.add_listener(CHANNEL, lambda *args: notified.append(json.loads(args[3])))
+
+        def on_notify(*args: object) -> None:
+            audience, body = split_notification(str(args[3]))
+            notified.append({**json.loads(body), "audience": audience})
+
+        await listener.add_listener(CHANNEL, on_notify)
         try:
             results = await _burst(batcher, [_request(world, p) for p in players])
             await asyncio.sleep(0.2)  # NOTIFY arrives on the listener's connection

@@ -12,7 +12,7 @@ import orjson
 import structlog
 
 from croupier.db.pool import asyncpg_dsn
-from croupier.realtime.service import CHANNEL, fetch_event
+from croupier.realtime.service import CHANNEL, fetch_event, split_notification
 
 log = structlog.get_logger("croupier.realtime")
 
@@ -47,19 +47,21 @@ class Hub:
             del self._subscribers[audience]
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, raw: str) -> None:
-        note = orjson.loads(raw)
-        if note["audience"] not in self._subscribers:
-            return  # nobody on this process listens for it
-        asyncio.get_running_loop().create_task(self._deliver(note))
+        # The audience comes first (service.publish_many), so an event nobody on this process
+        # listens for, the usual case with several workers, is dropped without parsing it.
+        audience, body = split_notification(raw)
+        if audience not in self._subscribers:
+            return
+        asyncio.get_running_loop().create_task(self._deliver(audience, orjson.loads(body)))
 
-    async def _deliver(self, note: dict[str, Any]) -> None:
+    async def _deliver(self, audience: str, note: dict[str, Any]) -> None:
         payload = note.get("payload")
         if payload is None:
             async with self._pool.acquire() as conn:
                 payload = await fetch_event(conn, note["id"])
         message = {"id": note["id"], "topic": note["topic"], "data": payload}
-        for subscriber in list(self._subscribers.get(note["audience"], ())):
+        for subscriber in list(self._subscribers.get(audience, ())):
             try:
                 await subscriber.send_json(message)
             except Exception:  # a closed socket must not stop delivery to the others
-                self.unsubscribe(note["audience"], subscriber)
+                self.unsubscribe(audience, subscriber)

@@ -46,7 +46,10 @@ async def publish(
 
 
 async def publish_many(conn: asyncpg.Connection, events: Sequence[Event]) -> None:
-    """Outbox rows and their NOTIFYs for many events, in one round trip (notified in order)."""
+    """Outbox rows and their NOTIFYs for many events, in one round trip (notified in order).
+
+    A notification is the audience, a newline, then the event as JSON: every process's hub
+    hears every event, and most have nobody listening for it (``hub.Hub._on_notify``)."""
     if not events:
         return
     bodies = [_json(e.payload) for e in events]
@@ -59,8 +62,8 @@ async def publish_many(conn: asyncpg.Connection, events: Sequence[Event]) -> Non
                ORDER BY u.ord
                RETURNING id, topic, audience, payload::text AS body
            )
-           SELECT pg_notify($5, json_build_object(
-               'id', event.id, 'audience', event.audience, 'topic', event.topic,
+           SELECT pg_notify($5, event.audience || E'\n' || json_build_object(
+               'id', event.id, 'topic', event.topic,
                'payload', CASE WHEN octet_length(event.body) <= $6 THEN event.body::json END)::text)
            FROM event ORDER BY event.id""",
         [e.operator_id for e in events],
@@ -70,6 +73,12 @@ async def publish_many(conn: asyncpg.Connection, events: Sequence[Event]) -> Non
         CHANNEL,
         _MAX_INLINE,
     )
+
+
+def split_notification(raw: str) -> tuple[str, str]:
+    """(audience, the event as JSON text) of a notification sent by :func:`publish_many`."""
+    audience, _, body = raw.partition("\n")
+    return audience, body
 
 
 def _json(payload: dict[str, Any]) -> str:
