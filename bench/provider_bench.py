@@ -100,7 +100,8 @@ def provider_stack(workers: int, pg_stats: bool = False) -> Iterator[Stack]:
             try:
                 base = f"http://127.0.0.1:{port}"
                 _wait_ready(base)
-                yield Stack(server.local_url(), base, port, server.status().port or 0, data_dir)
+                pg_port = server.status().port or 0
+                yield Stack(server.local_url(), base, port, pg_port, data_dir, proc.pid)
             finally:
                 proc.terminate()
                 try:

@@ -32,7 +32,7 @@ class Stack:
     port: int
     pg_port: int
     data_dir: Path
-    server_pid: int = 0  # `croupier serve`, whose worker processes are its children
+    server_pid: int  # the server process, whose worker processes are its children
 
 
 def postgres_cpu_seconds(stack: Stack) -> float:

@@ -5,10 +5,11 @@ Every alias lives here and points at the canonical handler, so the domain router
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
 
 from croupier.analytics import backoffice_schemas
 from croupier.analytics import endpoints as analytics_endpoints
@@ -40,13 +41,15 @@ _ALIASES: list[tuple[str, str, Callable[..., Any], Any, int]] = [
 ]
 
 
-# What a canonical route documents beyond its signature (headers it reads itself).
-_OPENAPI_EXTRA: dict[Callable[..., Any], dict[str, Any]] = {
-    bet_endpoints.spin: bet_endpoints.SPIN_HEADERS.openapi,
-}
-
-
-def alias_router() -> APIRouter:
+def alias_router(canonical: Iterable[APIRouter]) -> APIRouter:
+    """The aliases, each documented as its canonical route in ``canonical`` is, including what
+    that route documents beyond its signature (e.g. the headers the spin reads itself)."""
+    extras = {
+        route.endpoint: route.openapi_extra
+        for canonical_router in canonical
+        for route in canonical_router.routes
+        if isinstance(route, APIRoute) and route.openapi_extra
+    }
     router = APIRouter(tags=["seed aliases"])
     for path, method, handler, model, status_code in _ALIASES:
         router.add_api_route(
@@ -56,6 +59,6 @@ def alias_router() -> APIRouter:
             response_model=model,
             status_code=status_code,
             summary=f"Alias of the canonical {handler.__name__} endpoint",
-            openapi_extra=_OPENAPI_EXTRA.get(handler),
+            openapi_extra=extras.get(handler),
         )
     return router

@@ -71,7 +71,7 @@ def api_routers() -> list[APIRouter]:
     callbacks, see ``create_app``) come first. No two routers serve the same path, so their
     order changes no match (``tests/test_routing.py``).
     """
-    return [
+    routers = [
         bet_endpoints.router,
         auth_endpoints.router,
         operator_endpoints.router,
@@ -89,8 +89,8 @@ def api_routers() -> list[APIRouter]:
         *analytics_endpoints.routers,
         provider_admin_router,
         simulation_endpoints.router,
-        alias_router(),
     ]
+    return [*routers, alias_router(routers)]
 
 
 def background_jobs() -> list[PeriodicJob]:

@@ -52,7 +52,7 @@ class Buffer:
         return taken
 
 
-BUFFER = Buffer()  # this process's; the middleware fills it, the analytics loop flushes it
+BUFFER = Buffer()  # this process's; record_response fills it, the analytics loop flushes it
 
 
 def record_response(scope: dict[str, Any], status: int, buffer: Buffer = BUFFER) -> None:
