@@ -7,6 +7,7 @@ import asyncio
 import asyncpg
 import httpx
 
+from croupier.bets.schemas import BetOut
 from tests import factories
 from tests.bets.conftest import World, build_world
 from tests.ledger.helpers import assert_audit_ok
@@ -183,6 +184,24 @@ class TestSpinValidation:
             assert all(p["in"] == "header" and not p["required"] for p in parameters.values())
             assert parameters["x-channel"]["schema"]["enum"] == ["web", "mobile", "desktop"]
             assert parameters["Idempotency-Key"]["schema"]["anyOf"][0]["pattern"]
+
+    async def test_the_response_is_the_documented_model(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        """The spin serialises its BetOut itself (FastAPI would validate it a second time):
+        the body is still exactly the model, and the docs still name it on every path."""
+        await factories.fund_player(client, world.operator_admin, world.player.subject_id, 1_000)
+        response = await world.spin(client, stake=100)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+        body = response.json()
+        assert BetOut.model_validate(body).model_dump(mode="json", by_alias=True) == body
+        assert body["balances"]["cash"] == 1_000 - 100 + body["win"] + body["jackpotWin"]
+        spec = (await client.get("/openapi.json")).json()
+        for path in ("/api/v1/game/spin", "/api/v1/bets", "/api/v1/bet/spin"):
+            ok = spec["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]
+            assert ok["schema"] == {"$ref": "#/components/schemas/BetOut"}, path
+            assert spec["paths"][path]["post"]["requestBody"]["required"] is True
 
     async def test_staff_cannot_spin(self, client: httpx.AsyncClient, world: World) -> None:
         response = await world.spin(client, session=world.operator_admin)
