@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import statistics
+from itertools import pairwise
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from croupier.safety import signals
 from croupier.safety.state import RING_SIZE, Spin
@@ -100,3 +105,51 @@ def test_deposit_velocity_by_count_or_daily_multiple() -> None:
     assert signals.deposit_velocity(deposits[:1], 150_000, 100, [], **kwargs) == 0.0
     assert signals.deposit_velocity(deposits[:1], 0, 3000, [1000, 900, 1100], **kwargs) == 1.0
     assert signals.deposit_velocity(deposits[:1], 0, 2000, [1000, 900, 1100], **kwargs) == 0.0
+
+
+# ---- the ring scans run on every spin, written as plain loops: they must equal the rules ----
+
+_rings = st.lists(
+    st.tuples(
+        st.integers(0, 120_000),  # at_ms
+        st.integers(1, 5_000),  # stake
+        st.sampled_from([0, 1, 50, 100, 200, 1_000, 10_000]),  # win
+        st.sampled_from([-1, 0, 800, 2_500]),  # spin_ms
+    ).map(list),
+    max_size=RING_SIZE,
+)
+
+
+@given(ring=_rings, window=st.integers(2, 30), ratio=st.sampled_from([1.0, 1.5, 2.0]))
+def test_chase_events_counts_what_the_rule_says(
+    ring: list[Spin], window: int, ratio: float
+) -> None:
+    recent = ring[-window:]
+    for after_loss in (True, False):
+        expected = sum(
+            1
+            for previous, spin in pairwise(recent)
+            if (previous[2] < previous[1]) == after_loss and spin[1] >= ratio * previous[1]
+        )
+        assert signals.chase_events(ring, window, ratio, after_loss=after_loss) == expected
+
+
+@given(ring=_rings, at_ms=st.integers(0, 200_000), min_cycle=st.sampled_from([0, 1, 2_500]))
+def test_spin_rate_is_the_last_minutes_spins_over_the_fastest_pace(
+    ring: list[Spin], at_ms: int, min_cycle: int
+) -> None:
+    recent = len([spin for spin in ring if spin[0] > at_ms - 60_000])
+    pace = recent / (60_000 / max(min_cycle, 1))
+    rate = signals.spin_rate(ring, at_ms, min_cycle, 5, 0.5)
+    assert rate == pace or (pace < 1.0 and rate == 1.0)
+
+
+@given(ring=_rings)
+def test_bet_volatility_is_the_stakes_coefficient_of_variation(ring: list[Spin]) -> None:
+    stakes = [spin[1] for spin in ring[-RING_SIZE:]]
+    if len(stakes) < RING_SIZE:
+        assert signals.bet_volatility(ring, RING_SIZE) == 0.0
+        return
+    assert signals.bet_volatility(ring, RING_SIZE) == pytest.approx(
+        statistics.pstdev(stakes) / statistics.fmean(stakes), rel=1e-12
+    )

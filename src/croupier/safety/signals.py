@@ -17,10 +17,6 @@ from croupier.safety.state import Spin
 MINUTE_MS = 60_000
 
 
-def _lost(spin: Spin) -> bool:
-    return spin[2] < spin[1]
-
-
 def bet_accel(ring: list[Spin], baseline: float | None, window: int) -> float:
     """Mean stake of the last ``window`` spins over the baseline stake."""
     if not baseline or not ring:
@@ -36,12 +32,11 @@ def session_baseline(first_stakes: list[int], min_spins: int) -> float | None:
 
 def chase_events(ring: list[Spin], window: int, ratio: float, *, after_loss: bool) -> int:
     """Stake rises of at least ``ratio`` right after a lost (or won) spin, in the last spins."""
-    recent = ring[-window:]
-    return sum(
-        1
-        for previous, spin in pairwise(recent)
-        if _lost(previous) == after_loss and spin[1] >= ratio * previous[1]
-    )
+    count = 0
+    for previous, spin in pairwise(ring[-window:]):  # on every spin: a plain loop, no calls
+        if (previous[2] < previous[1]) == after_loss and spin[1] >= ratio * previous[1]:
+            count += 1
+    return count
 
 
 def loss_streak_length(p_loss: float) -> int:
@@ -79,7 +74,10 @@ def spin_rate(
 ) -> float:
     """Spins in the last minute as a share of the fastest pace the game allows; faster play
     after losses than after wins counts as full pace."""
-    recent = sum(1 for spin in ring if spin[0] > at_ms - MINUTE_MS)
+    since, recent = at_ms - MINUTE_MS, 0
+    for spin in ring:  # on every spin: a plain loop
+        if spin[0] > since:
+            recent += 1
     pace = recent / (MINUTE_MS / max(min_cycle_ms, 1))
     if pace < 1.0 and faster_after_losses(ring, min_samples, latency_ratio):
         return 1.0
@@ -117,7 +115,7 @@ def bet_volatility(ring: list[Spin], needed: int) -> float:
     if not mean:
         return 0.0
     # floats, not statistics.pstdev: its exact fractions cost more than the rest of a spin
-    variance = sum((stake - mean) ** 2 for stake in stakes) / len(stakes)
+    variance = sum([(stake - mean) ** 2 for stake in stakes]) / len(stakes)
     return math.sqrt(variance) / mean
 
 
