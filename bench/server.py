@@ -193,6 +193,21 @@ def warm_up(url: str, port: int, clients: int, seconds: float, request: Requeste
         _psql(url, "VACUUM ANALYZE")
 
 
+def analytics_backlog(url: str) -> str:
+    """The committed transfers the analytics fold has not folded yet, and the oldest one's age:
+    how far the live figures trail the ledger (the fold runs at background priority)."""
+    count, age = _psql(
+        url,
+        "SELECT count(*), round(coalesce(extract(epoch FROM now() - min(created_at)), 0), 2)"
+        " FROM ledger_transfers"
+        " WHERE created_xid >= (SELECT xid_cursor FROM an_state WHERE id = 1)",
+        "-At",
+        "-F",
+        " ",
+    ).split()
+    return f"{int(count):,} transfers not folded yet, the oldest {float(age):.2f} s old"
+
+
 def reset_statement_stats(url: str) -> None:
     _psql(
         url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()"

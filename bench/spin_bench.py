@@ -21,6 +21,7 @@ from bench.server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     Stack,
+    analytics_backlog,
     croupier_stack,
     load_arguments,
     pgbench_init,
@@ -169,6 +170,7 @@ def main() -> None:
             run_load("127.0.0.1", stack.port, args.clients, args.seconds, requester("c"))
         )
         cpu_per_spin = cpu.per_operation(result.answered)
+        backlog = analytics_backlog(stack.url)
         after = pgbench_run(stack.url, clients=args.clients, seconds=half)
         light = None
         if args.light_clients:
@@ -186,6 +188,7 @@ def main() -> None:
     print(f"spin, {args.clients} players, {args.workers} workers: {result.summary()}")
     print("  CPU per spin: " + ", ".join(f"{k} {v:.3f} ms" for k, v in cpu_per_spin.items()))
     _print_server_timing(f"{args.clients} players", result)
+    print(f"  analytics at the end of the load: {backlog}")
     if light is not None:
         print(f"spin, {args.light_clients} players (unsaturated): {light.summary()}")
         _print_server_timing(f"{args.light_clients} players", light)
