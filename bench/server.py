@@ -195,7 +195,8 @@ def warm_up(url: str, port: int, clients: int, seconds: float, request: Requeste
 
 def analytics_backlog(url: str) -> str:
     """The committed transfers the analytics fold has not folded yet, and the oldest one's age:
-    how far the live figures trail the ledger (the fold runs at background priority)."""
+    how far the live figures trail the ledger under the load (the fold is the spins' p99 tail,
+    bench/RESULTS.md "Session 14")."""
     count, age = _psql(
         url,
         "SELECT count(*), round(coalesce(extract(epoch FROM now() - min(created_at)), 0), 2)"
