@@ -1,5 +1,5 @@
-"""The normalising statement finds each transfer's accounts and bet by key, whatever the planner
-estimates: as joins, it once read the accounts' key index from its start for every transfer
+"""The normalising statements find each transfer's accounts and bet by key, whatever the planner
+estimates: as joins, they once read the accounts' key index from its start for every transfer
 (a merge join) and hashed the whole bets table on every fold."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import asyncpg
 import httpx
 
 from croupier.analytics import events, rollups
-from croupier.games.engine import CAP_MULTIPLE
 from tests import factories
 from tests.analytics.conftest import deposit
 
@@ -43,17 +42,15 @@ async def test_accounts_and_bets_are_read_by_key_per_transfer(
         horizon = await conn.fetchval("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
         [row] = await conn.fetch(
             "EXPLAIN (FORMAT JSON) " + events._NORMALISE,
-            "1",
-            horizon,
-            list(events.SKIPPED_TYPES),
-            list(events.PLAYER_KINDS),
-            list(events.PROVIDER_WIN_TYPES),
-            list(events.CAPPED_WIN_TYPES),
-            CAP_MULTIPLE,
+            *events.normalise_arguments("1", horizon),
         )
-    plan = row[0][0]["Plan"]  # the pool decodes json
-    scans = [n for n in _nodes(plan) if n.get("Relation Name") in LOOKED_UP]
+        [rollbacks] = await conn.fetch(
+            "EXPLAIN (FORMAT JSON) " + events._ROLLBACKS, "1", horizon, list(events.PLAYER_KINDS)
+        )
+    scans = [n for n in _nodes(row[0][0]["Plan"]) if n.get("Relation Name") in LOOKED_UP]
     assert {n["Relation Name"] for n in scans} == set(LOOKED_UP)
+    scans += [n for n in _nodes(rollbacks[0][0]["Plan"]) if n.get("Relation Name") in LOOKED_UP]
+    assert sum(n["Relation Name"] == "ledger_accounts" for n in scans) == 2
     for scan in scans:
         index, outer_column = LOOKED_UP[scan["Relation Name"]]
         assert scan["Node Type"] == "Index Scan", scan

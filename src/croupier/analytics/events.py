@@ -35,6 +35,27 @@ CAPPED_WIN_TYPES = ("win", "free_spin_win")  # the round's win; jackpots are mon
 # Internal book moves with no player side: nothing for the back office or the KPIs.
 SKIPPED_TYPES = ("jackpot_contribution", "jackpot_settlement", "agent_float_fund")
 
+
+def _player_side(kinds: str) -> str:
+    """Per transfer ``t``: the player whose account it touches (``kinds``, a text[] parameter)
+    and its cash, bonus and coins deltas, summed over its entries."""
+    return f"""(
+        SELECT min(a.owner_id) FILTER (WHERE a.kind = ANY({kinds}::text[])) AS player_id,
+               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_cash'), 0)::bigint AS cash,
+               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_bonus'), 0)::bigint
+                   AS bonus,
+               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_coins'), 0)::bigint
+                   AS coins
+        FROM ledger_entries e
+        -- Each entry's account by its key. As a plain join, the planner merge-joined the
+        -- transfer's two entries with the accounts' key index read from its start, for every
+        -- transfer: ≈ 33 accounts read a transfer among 200 (more with more accounts), a third
+        -- of the normalising statement. OFFSET 0 keeps the subquery a look-up per entry.
+        CROSS JOIN LATERAL (SELECT a.kind, a.owner_id FROM ledger_accounts a
+                            WHERE a.id = e.account_id OFFSET 0) a
+        WHERE e.transfer_id = t.id)"""
+
+
 _NORMALISE = f"""
 WITH t AS (
     SELECT t.id, t.operator_id, t.type, t.created_at, t.reference, t.metadata, t.reverses_id
@@ -62,22 +83,7 @@ WITH t AS (
     -- Per transfer, along the entries' primary key: the window's row estimate is often far
     -- off (its newest rows are not in the statistics yet), and a join to an aggregate of the
     -- whole window then became a nested loop re-aggregating it for every transfer.
-    CROSS JOIN LATERAL (
-        SELECT min(a.owner_id) FILTER (WHERE a.kind = ANY($4::text[])) AS player_id,
-               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_cash'), 0)::bigint AS cash,
-               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_bonus'), 0)::bigint
-                   AS bonus,
-               coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_coins'), 0)::bigint
-                   AS coins
-        FROM ledger_entries e
-        -- Each entry's account by its key. As a plain join, the planner merge-joined the
-        -- transfer's two entries with the accounts' key index read from its start, for every
-        -- transfer: ≈ 33 accounts read a transfer among 200 (more with more accounts), a third of
-        -- this statement. OFFSET 0 keeps the subquery a look-up per entry.
-        CROSS JOIN LATERAL (SELECT a.kind, a.owner_id FROM ledger_accounts a
-                            WHERE a.id = e.account_id OFFSET 0) a
-        WHERE e.transfer_id = t.id
-    ) l
+    CROSS JOIN LATERAL {_player_side("$4")} l
     -- The round's bet by its key, per transfer (OFFSET 0 as above): as a join, the planner
     -- hashed the whole bets table on every fold, a cost that grew with the table.
     LEFT JOIN LATERAL (
@@ -159,7 +165,7 @@ ORDER BY s.id
 """
 
 # A rollback reverses its bet where the bet was counted: same time, game, level and slice.
-_ROLLBACKS = """
+_ROLLBACKS = f"""
 INSERT INTO ledger_events (
     transfer_id, operator_id, type, occurred_at, fact_at, player_id, game_id, round_ref,
     reference, cash_delta, bonus_delta, coins_delta, rounds, stake, stake_cash, stake_bonus,
@@ -175,12 +181,7 @@ SELECT t.id, t.operator_id, t.type, t.created_at, coalesce(b.fact_at, t.created_
        coalesce(b.region, ''), coalesce(b.is_seeded, false), coalesce(b.game_version, 0),
        coalesce(b.channel, '')
 FROM ledger_transfers t
-LEFT JOIN LATERAL (
-    SELECT min(a.owner_id) FILTER (WHERE a.kind = ANY($3::text[])) AS player_id,
-           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_cash'), 0)::bigint AS cash,
-           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'player_bonus'), 0)::bigint AS bonus
-    FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
-    WHERE e.transfer_id = t.id) l ON true
+LEFT JOIN LATERAL {_player_side("$3")} l ON true
 LEFT JOIN ledger_events b ON b.transfer_id = t.reverses_id AND b.type = 'bet'
 WHERE t.created_xid >= $1::text::xid8 AND t.created_xid < $2::text::xid8 AND t.status = 'posted'
   AND t.type = 'rollback'
@@ -188,12 +189,9 @@ ORDER BY t.id
 """
 
 
-async def normalise(conn: asyncpg.Connection, lo_xid: str, hi_xid: str) -> tuple[int, int] | None:
-    """Append the events of transfers with created_xid in [lo, hi); returns the id range of the
-    appended events, or None if there were none."""
-    start = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM ledger_events")
-    await conn.execute(
-        _NORMALISE,
+def normalise_arguments(lo_xid: str, hi_xid: str) -> tuple[object, ...]:
+    """The normalising statement's parameters for the window [lo, hi)."""
+    return (
         lo_xid,
         hi_xid,
         list(SKIPPED_TYPES),
@@ -202,6 +200,13 @@ async def normalise(conn: asyncpg.Connection, lo_xid: str, hi_xid: str) -> tuple
         list(CAPPED_WIN_TYPES),
         CAP_MULTIPLE,
     )
+
+
+async def normalise(conn: asyncpg.Connection, lo_xid: str, hi_xid: str) -> tuple[int, int] | None:
+    """Append the events of transfers with created_xid in [lo, hi); returns the id range of the
+    appended events, or None if there were none."""
+    start = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM ledger_events")
+    await conn.execute(_NORMALISE, *normalise_arguments(lo_xid, hi_xid))
     await conn.execute(_ROLLBACKS, lo_xid, hi_xid, list(PLAYER_KINDS))
     end = await conn.fetchval("SELECT max(id) FROM ledger_events WHERE id >= $1", start)
     return (start, end) if end is not None else None
