@@ -307,7 +307,9 @@ async def queries(
 
 def _tail(url: str, stop: multiprocessing.synchronize.Event) -> None:
     async def main() -> None:
-        pool = await create_pool(url, min_size=1, max_size=3)
+        # As the app folds: on connections at the background priority (db.priority).
+        nice = Settings().analytics_fold_nice
+        pool = await create_pool(url, min_size=1, max_size=3, background_nice=nice)
         halt = asyncio.Event()
 
         async def watch() -> None:  # a process event cannot be awaited: poll it

@@ -149,9 +149,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobs.start()
         app.state.payment_worker = PaymentWorker(app.state.pool, settings)
         await app.state.payment_worker.start()
+        # The fold has connections of its own, at a lower CPU priority (db.priority): two, as
+        # the game-config sync may hold one for seconds.
+        app.state.analytics_pool = await create_pool(
+            settings.database_url,
+            min_size=1,
+            max_size=2,
+            background_nice=settings.analytics_fold_nice,
+        )
         analytics_stop = asyncio.Event()
         analytics_task = asyncio.create_task(
-            analytics_worker.run_forever(app.state.pool, analytics_stop), name="analytics"
+            analytics_worker.run_forever(app.state.analytics_pool, analytics_stop),
+            name="analytics",
         )
         # What is loaded by now (the libraries' modules, the slot maths) lives as long as the
         # process. Freezing it keeps the cyclic GC from walking those ≈270k objects again on
@@ -169,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             analytics_stop.set()
             await analytics_task
+            await app.state.analytics_pool.close()
             await app.state.payment_worker.stop()
             await app.state.jobs.stop()
             await pipeline_jobs.shutdown()

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     spin_batch_max: int = Field(default=32, ge=0, le=500)
     # Likewise for seed 003's stakes and payouts (providers.batcher).
     callback_batch_max: int = Field(default=32, ge=0, le=500)
+    # The analytics fold's database session runs at this nice value (1-19; 0: normal priority),
+    # so its once-a-second burst of CPU does not hold up spins (db.priority).
+    analytics_fold_nice: int = Field(default=5, ge=0, le=19)
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
 
     # Seed 003 names these without our prefix; they are the demo provider's secrets.

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from croupier.db.priority import lower_priority
 from croupier.kit.errors import CroupierError
 
 
@@ -47,12 +48,22 @@ def asyncpg_dsn(url: str) -> str:
     return url
 
 
-async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+async def create_pool(
+    url: str, *, min_size: int = 2, max_size: int = 20, background_nice: int = 0
+) -> asyncpg.Pool:
+    """``background_nice`` (1-19): a pool for background work, whose backends run at that lower
+    CPU priority when they can be reniced (``db.priority``); 0 for normal priority."""
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        if background_nice:
+            await lower_priority(conn, background_nice)
+
     return await asyncpg.create_pool(
         asyncpg_dsn(url),
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init,
         connection_class=PooledConnection,
         command_timeout=60,
     )
