@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from croupier.config import Settings
 from croupier.db.pool import asyncpg_dsn, create_pool
-from croupier.db.priority import autogroup_nice, is_local_backend, lower_priority
+from croupier.db.priority import is_local_backend, lower_priority
 
 pytestmark = [
     pytest.mark.skipif(
@@ -24,6 +24,11 @@ pytestmark = [
         reason="a server of the caller's, maybe on another machine: only the embedded one is ours",
     ),
 ]
+
+
+def autogroup_nice(pid: int) -> int:
+    """The nice value of process ``pid``'s autogroup ("/autogroup-123 nice 5")."""
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
 
 
 async def _data_directory(conn: asyncpg.Connection) -> str:

@@ -48,16 +48,17 @@ async def lower_priority(conn: asyncpg.Connection, nice: int) -> bool:
     if not is_local_backend(pid, data_directory):
         log.info("background_priority_skipped", reason="the server is not on this machine")
         return False
-    for attempt in range(_ATTEMPTS):
-        error = _set_autogroup_nice(pid, nice)
-        if error is None:
-            return True
-        if error.errno != errno.EAGAIN or attempt == _ATTEMPTS - 1:
-            # No autogroups (kernel option off), or not allowed: run at normal priority.
-            log.info("background_priority_skipped", reason=str(error))
-            return False
+    error = _set_autogroup_nice(pid, nice)
+    for _ in range(_ATTEMPTS - 1):
+        if error is None or error.errno != errno.EAGAIN:
+            break
         await asyncio.sleep(_RATE_LIMIT_SECONDS)
-    return False
+        error = _set_autogroup_nice(pid, nice)
+    if error is not None:
+        # No autogroups (kernel option off), or not allowed: run at normal priority.
+        log.info("background_priority_skipped", reason=str(error))
+        return False
+    return True
 
 
 def _set_autogroup_nice(pid: int, nice: int) -> OSError | None:
@@ -77,12 +78,3 @@ def is_local_backend(pid: int, data_directory: str) -> bool:
         return os.path.samefile(f"/proc/{pid}/cwd", data_directory)
     except OSError:
         return False
-
-
-def autogroup_nice(pid: int) -> int | None:
-    """The nice value of process ``pid``'s autogroup, if it can be read."""
-    try:
-        text = Path(f"/proc/{pid}/autogroup").read_text()  # "/autogroup-123 nice 5"
-    except OSError:
-        return None
-    return int(text.split()[-1])
