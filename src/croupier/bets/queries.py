@@ -79,7 +79,8 @@ async def insert_bet(conn: asyncpg.Connection, bet: dict[str, Any]) -> asyncpg.R
     )
 
 
-# insert_bets' row: the columns a bulk round sets (bets.bulk), in order.
+# insert_bets' row: the columns a bulk round sets (bets.bulk), in order; the rows are sent as
+# one array of the type bet_bulk_row (migration 0016), whose columns these must stay.
 BULK_COLUMNS = (
     ("operator_id", "integer"),
     ("player_id", "bigint"),
@@ -112,8 +113,7 @@ INSERT INTO bets ({", ".join(name for name, _ in BULK_COLUMNS)}, stake_bonus, wi
                   affiliate_id, affiliate_share)
 SELECT {", ".join(_SELECTED)},
        0, 0, 'csprng', a.id, coalesce({_affiliate_share("u.ggr", "a.revenue_share_bp")}, 0)
-FROM unnest({", ".join(f"${i + 1}::{kind}[]" for i, (_, kind) in enumerate(BULK_COLUMNS))})
-     WITH ORDINALITY AS u({", ".join(name for name, _ in BULK_COLUMNS)}, ord)
+FROM unnest($1::bet_bulk_row[]) WITH ORDINALITY AS u({", ".join(n for n, _ in BULK_COLUMNS)}, ord)
 JOIN players p ON p.id = u.player_id
 LEFT JOIN affiliates a ON a.id = p.affiliate_id
 ORDER BY u.ord
@@ -130,10 +130,7 @@ async def insert_bets(
     """Log many cash rounds at once (rows in BULK_COLUMNS order), with the affiliate share as
     insert_bet takes it (the player's terms now, on the GGR, floored). Each bet's id and round,
     in order; ``whole``: each bet as :func:`insert_bet` returns it."""
-    returned = await conn.fetch(
-        _BULK_INSERT_ROWS if whole else _BULK_INSERT_IDS,
-        *(list(column) for column in zip(*rows, strict=True)),
-    )
+    returned = await conn.fetch(_BULK_INSERT_ROWS if whole else _BULK_INSERT_IDS, rows)
     by_round = {row["round_id"]: row for row in returned}
     return [by_round[row[3]] for row in rows]
 

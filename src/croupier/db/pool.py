@@ -28,7 +28,9 @@ class PooledConnection(asyncpg.Connection):
         return ""
 
 
-def _encode_json(value: object) -> str:
+def encode_json(value: object) -> str:
+    """JSON text as the json columns receive it (also for a JSON field of a row-type value,
+    which asyncpg encodes in binary: the json types' codec here is a text one)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
@@ -36,7 +38,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     # JSON columns come back as Python objects and go in from dicts/lists.
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
-            type_name, encoder=_encode_json, decoder=orjson.loads, schema="pg_catalog"
+            type_name, encoder=encode_json, decoder=orjson.loads, schema="pg_catalog"
         )
 
 

@@ -176,17 +176,15 @@ async def save(conn: asyncpg.Connection, args: list[Any], action: list[Any] | No
         await conn.execute(SAVE_WITH_ACTION, *args, *action)
 
 
-# SAVE for many players at once: one row of SAVE's first 18 arguments per player, in arrays
-# (JSON values as text, the reasons as a JSON array: text[][] cannot be ragged).
-_MANY = """
-SELECT * FROM unnest($1::integer[], $2::bigint[], $3::text[], $4::text[], $5::text[],
-                     $6::integer[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[],
-                     $11::timestamptz[], $12::timestamptz[], $13::text[], $14::text[],
-                     $15::timestamptz[], $16::bigint[], $17::bigint[], $18::text[])
-    AS u(operator_id, player_id, state, limits, band, score, reasons, cooldown_until,
-         stop_until, stop_code, marketing_until, at, session_key, session_state, started_at,
-         net_loss, loss_limit, ended_code)
-"""
+# SAVE for many players at once: one row of SAVE's first 18 arguments per player, sent as one
+# array of the type safety_save_row (migration 0016), in SAVE_MANY_COLUMNS' order (JSON values
+# as text, the reasons as a JSON array: text[][] cannot be ragged).
+SAVE_MANY_COLUMNS = (
+    "operator_id", "player_id", "state", "limits", "band", "score", "reasons",
+    "cooldown_until", "stop_until", "stop_code", "marketing_until", "at", "session_key",
+    "session_state", "started_at", "net_loss", "loss_limit", "ended_code",
+)  # fmt: skip
+_MANY = "SELECT * FROM unnest($1::safety_save_row[])"
 SAVE_MANY = f"""
 WITH u AS ({_MANY}), sp AS (
     UPDATE safety_players p
@@ -208,9 +206,9 @@ WHERE s.operator_id = u.operator_id AND s.player_id = u.player_id
 """
 
 
-async def save_many(conn: asyncpg.Connection, rows: list[list[Any]]) -> None:
+async def save_many(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
     """``save`` without an action, for many players (distinct) at once."""
-    await conn.execute(SAVE_MANY, *(list(column) for column in zip(*rows, strict=True)))
+    await conn.execute(SAVE_MANY, rows)
 
 
 async def save_player(

@@ -16,9 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import orjson
 import structlog
 
+from croupier.db.pool import encode_json
 from croupier.kit.errors import NotFoundError
 from croupier.realtime import service as realtime
 from croupier.safety import engine, queries, state_rows
@@ -127,9 +127,9 @@ async def save_many(
     for save_args in saves:
         args = _save_args(*save_args)
         for i in (2, 3, 13):  # state, limits, session state: JSON as text
-            args[i] = _json_text(args[i])
-        args[6] = _json_text(args[6])  # reasons: a JSON array (an array of arrays is rigid)
-        rows.append(args)
+            args[i] = encode_json(args[i])
+        args[6] = encode_json(args[6])  # reasons: a JSON array (an array of arrays is rigid)
+        rows.append(tuple(args))  # a row of the statement's row type, not a sub-array
     await queries.save_many(conn, rows)
 
 
@@ -157,10 +157,6 @@ def _save_args(
         session.loss_limit,
         session.ended_code,
     ]
-
-
-def _json_text(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 # ---- recording -------------------------------------------------------------------------------
