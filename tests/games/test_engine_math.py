@@ -26,7 +26,8 @@ from croupier.games.engine import (
 )
 from croupier.games.engine.evaluate import evaluate_batch
 from croupier.games.engine.feature import SpinClass, feature_values
-from croupier.games.engine.tables import tables_for
+from croupier.games.engine.play import ReelSpin
+from croupier.games.engine.tables import EvalTables, tables_for
 
 GAMES = [game.slug for game in list_game_definitions()]
 SIMULATED_SPINS = 1_000_000
@@ -105,6 +106,22 @@ def test_play_path_equals_vectorised_evaluation(slug: str) -> None:
         assert outcome.base.win == sum(w.pay for w in outcome.base.line_wins) + (
             outcome.base.scatter_win
         )
+        _assert_shown_as_the_tables_say(tables, outcome.base)
+
+
+def _assert_shown_as_the_tables_say(tables: EvalTables, spin: ReelSpin) -> None:
+    """The grid and each paying line's symbol and run length, read from the NumPy tables."""
+    columns = [window[stop] for window, stop in zip(tables.windows, spin.stops, strict=True)]
+    grid = [[tables.symbols[column[row]] for column in columns] for row in range(len(columns[0]))]
+    assert [list(row) for row in spin.grid] == grid
+    codes = sum(
+        contrib[stop] for contrib, stop in zip(tables.line_contrib, spin.stops, strict=True)
+    )
+    paying = [line for line, code in enumerate(codes) if tables.line_pay[code] > 0]
+    assert [win.line for win in spin.line_wins] == paying
+    for win in spin.line_wins:
+        assert win.symbol == tables.symbols[tables.line_symbol[codes[win.line]]]
+        assert win.count == tables.line_count[codes[win.line]]
 
 
 def test_exhaustive_replay_of_a_featureless_game_gives_the_exact_rtp() -> None:
