@@ -116,7 +116,10 @@ async def post_many(
 ) -> list[asyncpg.Record]:
     """``transfers``: (operator, type, key, hash, reference, created_at, metadata); ``legs``:
     (1-based transfer number, account, amount). One row per transfer, in order."""
-    rows = [(*t[:6], None if t[6] is None else encode_json(t[6])) for t in transfers]
+    rows = [
+        (operator, type, key, digest, reference, at, None if meta is None else encode_json(meta))
+        for operator, type, key, digest, reference, at, meta in transfers
+    ]
     return await conn.fetch(_POST_MANY, rows, legs)
 
 

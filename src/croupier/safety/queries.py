@@ -184,9 +184,8 @@ SAVE_MANY_COLUMNS = (
     "cooldown_until", "stop_until", "stop_code", "marketing_until", "at", "session_key",
     "session_state", "started_at", "net_loss", "loss_limit", "ended_code",
 )  # fmt: skip
-_MANY = "SELECT * FROM unnest($1::safety_save_row[])"
-SAVE_MANY = f"""
-WITH u AS ({_MANY}), sp AS (
+SAVE_MANY = """
+WITH u AS (SELECT * FROM unnest($1::safety_save_row[])), sp AS (
     UPDATE safety_players p
     SET state = u.state::json, limits = u.limits::json, band = u.band, score = u.score,
         reasons = ARRAY(SELECT jsonb_array_elements_text(u.reasons::jsonb)),

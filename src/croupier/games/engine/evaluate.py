@@ -1,13 +1,13 @@
 """Evaluate reel stops through the compiled tables: in bulk for math, one by one for play.
 
-Both functions start from the same ``line_contrib`` sums and the same ``line_pay`` lookup, and
-a test asserts they agree on thousands of random stops.
+Both functions start from the same ``line_contrib`` sums and the same ``line_pay`` lookup (the
+play path reads their tuple copy, ``tables.play``), and a test asserts they agree on thousands
+of random stops.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def evaluate_batch(tables: EvalTables, stops: np.ndarray) -> tuple[np.ndarray, n
 
 def evaluate_stops(tables: EvalTables, stops: tuple[int, ...]) -> StopsEvaluation:
     """The full, displayable result of one set of stops."""
-    play = _play_tables(tables)
+    play = tables.play
     parts = [reel[stop] for reel, stop in zip(play.line_contrib, stops, strict=True)]
     pay = play.line_pay
     lines = tuple(
@@ -69,37 +69,4 @@ def evaluate_stops(tables: EvalTables, stops: tuple[int, ...]) -> StopsEvaluatio
         scatter_count=scatter_count,
         scatter_units=play.scatter_units[scatter_count],
         free_spins_awarded=play.award_spins[scatter_count],
-    )
-
-
-@dataclass(frozen=True, eq=False)
-class _PlayTables:
-    """EvalTables as Python tuples, for one set of stops at a time: indexing a NumPy array
-    one value at a time costs more than the arithmetic (21 µs a round against 5)."""
-
-    line_contrib: tuple[tuple[tuple[int, ...], ...], ...]  # reel -> stop -> part of each line
-    line_pay: tuple[int, ...]
-    line_symbol: tuple[str, ...]  # the paid symbol's name ("" if none)
-    line_count: tuple[int, ...]
-    reel_scatters: tuple[tuple[int, ...], ...]
-    columns: tuple[tuple[tuple[str, ...], ...], ...]  # reel -> stop -> symbols, top first
-    scatter_units: tuple[int, ...]
-    award_spins: tuple[int, ...]
-
-
-@lru_cache(maxsize=32)
-def _play_tables(tables: EvalTables) -> _PlayTables:
-    names = (*tables.symbols, "")  # index -1: no paid symbol
-    return _PlayTables(
-        line_contrib=tuple(tuple(map(tuple, reel.tolist())) for reel in tables.line_contrib),
-        line_pay=tuple(tables.line_pay.tolist()),
-        line_symbol=tuple(names[i] for i in tables.line_symbol.tolist()),
-        line_count=tuple(tables.line_count.tolist()),
-        reel_scatters=tuple(tuple(reel.tolist()) for reel in tables.reel_scatters),
-        columns=tuple(
-            tuple(tuple(tables.symbols[i] for i in stop) for stop in window.tolist())
-            for window in tables.windows
-        ),
-        scatter_units=tuple(tables.scatter_units.tolist()),
-        award_spins=tuple(tables.award_spins.tolist()),
     )

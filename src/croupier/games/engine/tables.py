@@ -19,6 +19,22 @@ from croupier.games.engine.model import GameDefinition
 
 
 @dataclass(frozen=True, eq=False)
+class PlayTables:
+    """The same tables as Python tuples, for one set of stops at a time (a live round):
+    indexing a NumPy array one value at a time costs more than the arithmetic (a round takes
+    about half as long this way; bench/RESULTS.md, "Session 17")."""
+
+    line_contrib: tuple[tuple[tuple[int, ...], ...], ...]  # reel -> stop -> part of each line
+    line_pay: tuple[int, ...]
+    line_symbol: tuple[str, ...]  # the paid symbol's name ("" if none)
+    line_count: tuple[int, ...]
+    reel_scatters: tuple[tuple[int, ...], ...]
+    columns: tuple[tuple[tuple[str, ...], ...], ...]  # reel -> stop -> symbols shown, top first
+    scatter_units: tuple[int, ...]
+    award_spins: tuple[int, ...]
+
+
+@dataclass(frozen=True, eq=False)
 class EvalTables:
     """Lookup tables of one game. Units are line bets; scatter pays are converted to them."""
 
@@ -31,6 +47,7 @@ class EvalTables:
     reel_scatters: tuple[np.ndarray, ...]  # per reel, (stops,): scatters in the window
     scatter_units: np.ndarray  # scatter count -> pay in line bets
     award_spins: np.ndarray  # scatter count -> free spins awarded
+    play: PlayTables  # the same, as tuples
 
 
 @lru_cache(maxsize=32)
@@ -61,6 +78,19 @@ def tables_for(game: GameDefinition) -> EvalTables:
     if game.free_spins is not None:
         for n, spins in game.free_spins.awards.items():
             award_spins[n] = spins
+    names = (*symbols, "")  # index -1: no paid symbol
+    play = PlayTables(
+        line_contrib=tuple(tuple(map(tuple, reel.tolist())) for reel in contrib),
+        line_pay=tuple(pay.tolist()),
+        line_symbol=tuple(names[i] for i in symbol.tolist()),
+        line_count=tuple(count.tolist()),
+        reel_scatters=tuple(tuple(reel.tolist()) for reel in scatters),
+        columns=tuple(
+            tuple(tuple(symbols[i] for i in stop) for stop in window.tolist()) for window in windows
+        ),
+        scatter_units=tuple(scatter_units.tolist()),
+        award_spins=tuple(award_spins.tolist()),
+    )
     return EvalTables(
         symbols=symbols,
         windows=tuple(windows),
@@ -71,6 +101,7 @@ def tables_for(game: GameDefinition) -> EvalTables:
         reel_scatters=tuple(scatters),
         scatter_units=scatter_units,
         award_spins=award_spins,
+        play=play,
     )
 
 
