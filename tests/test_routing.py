@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 
+from fastapi.routing import APIRoute
 from starlette.routing import compile_path
 
 from croupier.app import API_PREFIX, api_routers, create_app
 from croupier.providers.casino_endpoints import casino_router
 from croupier.providers.jaqpot.endpoints import provider_router
 from croupier.realtime import endpoints as realtime_endpoints
+from croupier.web.fast_route import FastRoute
 
 
 def _declared() -> list[tuple[str, set[str], object]]:
@@ -52,3 +54,18 @@ def test_every_documented_operation_is_in_the_checked_table() -> None:
     probes = {("GET", "/health"), ("GET", "/ready")}
     assert documented - probes <= declared
     assert len(documented - probes) > 100
+
+
+def test_the_spin_and_its_aliases_are_served_by_the_fast_route() -> None:
+    """The busiest route skips FastAPI's per-request resolution (web.fast_route), on every path
+    that serves it."""
+    spin_paths = {"/api/v1/game/spin", "/api/v1/bets", "/api/v1/bet/spin"}
+    classes = {
+        API_PREFIX + route.path: type(route)
+        for router in api_routers()
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and API_PREFIX + route.path in spin_paths
+        and "POST" in route.methods
+    }
+    assert classes == dict.fromkeys(spin_paths, FastRoute)

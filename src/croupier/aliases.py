@@ -42,13 +42,14 @@ _ALIASES: list[tuple[str, str, Callable[..., Any], Any, int]] = [
 
 
 def alias_router(canonical: Iterable[APIRouter]) -> APIRouter:
-    """The aliases, each documented as its canonical route in ``canonical`` is, including what
-    that route documents beyond its signature (e.g. the headers the spin reads itself)."""
-    extras = {
-        route.endpoint: route.openapi_extra
+    """The aliases, each documented and served as its canonical route in ``canonical`` is,
+    including what that route documents beyond its signature (e.g. the headers the spin reads
+    itself) and its route class."""
+    canonical_routes = {
+        route.endpoint: route
         for canonical_router in canonical
         for route in canonical_router.routes
-        if isinstance(route, APIRoute) and route.openapi_extra
+        if isinstance(route, APIRoute)
     }
     router = APIRouter(tags=["seed aliases"])
     for path, method, handler, model, status_code in _ALIASES:
@@ -59,6 +60,8 @@ def alias_router(canonical: Iterable[APIRouter]) -> APIRouter:
             response_model=model,
             status_code=status_code,
             summary=f"Alias of the canonical {handler.__name__} endpoint",
-            openapi_extra=extras.get(handler),
+            openapi_extra=canonical_routes[handler].openapi_extra,
+            # Served as the canonical route is (e.g. the spin's web.fast_route).
+            route_class_override=type(canonical_routes[handler]),
         )
     return router

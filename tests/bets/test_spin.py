@@ -131,6 +131,17 @@ class TestSpinValidation:
                 "/api/v1/game/spin", json=body, headers=world.player.headers
             )
             assert response.status_code == 422, body
+        # The body is read by web.fast_route, on the canonical path and on both aliases.
+        for path in ("/api/v1/game/spin", "/api/v1/bets", "/api/v1/bet/spin"):
+            for content, content_type in (
+                (b"", "application/json"),
+                (b'{"gameId": 1, "stake": 100', "application/json"),
+                (b'{"gameId": 1, "stake": 100}', "text/plain"),
+            ):
+                headers = {**world.player.headers, "content-type": content_type}
+                response = await client.post(path, content=content, headers=headers)
+                assert response.status_code == 422, (path, content, response.text)
+                assert response.json()["details"]["fields"][0]["in"] == "body"
         missing = await client.post(
             "/api/v1/game/spin",
             json={"gameId": 999_999, "stake": 100},
@@ -201,7 +212,10 @@ class TestSpinValidation:
         for path in ("/api/v1/game/spin", "/api/v1/bets", "/api/v1/bet/spin"):
             ok = spec["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]
             assert ok["schema"] == {"$ref": "#/components/schemas/BetOut"}, path
-            assert spec["paths"][path]["post"]["requestBody"]["required"] is True
+            request_body = spec["paths"][path]["post"]["requestBody"]
+            assert request_body["required"] is True
+            schema = request_body["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/SpinIn"}, path
 
     async def test_staff_cannot_spin(self, client: httpx.AsyncClient, world: World) -> None:
         response = await world.spin(client, session=world.operator_admin)

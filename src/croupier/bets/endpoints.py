@@ -23,11 +23,13 @@ from croupier.bets.schemas import (
 from croupier.db.pool import unit_of_work
 from croupier.games import service as games_service
 from croupier.web.deps import PlayerOutsideUow, PlayerPrincipal, Uow
+from croupier.web.fast_route import FastRoute
 from croupier.web.headers import HeaderParams
 
 router = APIRouter(tags=["bets"])
-# The spin alone, so the app can match it before anything else (see app.api_routers).
-spin_router = APIRouter(tags=["bets"])
+# The spin alone, so the app can match it before anything else (see app.api_routers), resolved
+# by web.fast_route rather than by FastAPI's per-request dependency machinery.
+spin_router = APIRouter(tags=["bets"], route_class=FastRoute)
 # The spin, the hottest route, reads its headers itself (see web.headers).
 SPIN_HEADERS = HeaderParams(SpinHeaders)
 
