@@ -53,6 +53,7 @@ def alias_router(canonical: Iterable[APIRouter]) -> APIRouter:
     }
     router = APIRouter(tags=["seed aliases"])
     for path, method, handler, model, status_code in _ALIASES:
+        served_as = canonical_routes[handler]
         router.add_api_route(
             path,
             handler,
@@ -60,8 +61,8 @@ def alias_router(canonical: Iterable[APIRouter]) -> APIRouter:
             response_model=model,
             status_code=status_code,
             summary=f"Alias of the canonical {handler.__name__} endpoint",
-            openapi_extra=canonical_routes[handler].openapi_extra,
+            openapi_extra=served_as.openapi_extra,
             # Served as the canonical route is (e.g. the spin's web.fast_route).
-            route_class_override=type(canonical_routes[handler]),
+            route_class_override=type(served_as),
         )
     return router

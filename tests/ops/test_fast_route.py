@@ -218,3 +218,31 @@ async def test_an_endpoint_that_returns_no_response_is_an_error() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         with pytest.raises(TypeError, match="must return a Response"):
             await client.post("/x", json={"count": 1})
+
+
+async def test_the_including_routers_dependencies_run_too() -> None:
+    """A dependency given to ``include_router`` is part of each route's resolution: FastRoute
+    runs it like its own, or refuses it before serving anything."""
+
+    async def open_echo(body: _In) -> Response:
+        return Response(body.model_dump_json(), media_type="application/json")
+
+    router = APIRouter(route_class=FastRoute)
+    router.post("/open")(open_echo)
+    app = FastAPI()
+    app.include_router(router, prefix="/guarded", dependencies=[Depends(_caller)])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        assert (await c.post("/guarded/open", json={"count": 1})).status_code == 401
+        allowed = await c.post("/guarded/open", json={"count": 1}, headers=AUTH)
+        assert allowed.status_code == 200 and allowed.json()["count"] == 1
+
+    def sync_dependency(request: Request) -> None:
+        return None
+
+    # FastAPI builds an inclusion's handlers when it first resolves the inclusion.
+    refusing = FastAPI()
+    refusing.include_router(router, dependencies=[Depends(sync_dependency)])
+    transport = httpx.ASGITransport(refusing, raise_app_exceptions=True)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        with pytest.raises(TypeError, match="FastRoute endpoint"):
+            await c.post("/open", json={"count": 1})

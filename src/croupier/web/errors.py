@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from croupier.kit.errors import CroupierError
@@ -21,6 +22,13 @@ _HTTP_CODES = {
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
 }
+
+
+def located(exc: ValidationError, location: str) -> RequestValidationError:
+    """A model's validation errors as FastAPI reports a request part's: each location starts
+    with the part (``"body"``, ``"header"``), so the 422 names it like any other."""
+    errors = exc.errors(include_url=False)
+    return RequestValidationError([{**error, "loc": (location, *error["loc"])} for error in errors])
 
 
 def _render(

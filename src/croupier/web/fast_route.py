@@ -13,12 +13,15 @@ parameter a hot endpoint needs itself:
 
 * the ``Request``;
 * dependencies that take nothing but the ``Request`` (``async def``, no ``yield``, no
-  sub-dependencies), awaited in declaration order, like FastAPI, before the body is validated;
+  sub-dependencies), awaited in FastAPI's order before the body is validated; those given as
+  ``dependencies=[...]`` (to the route or to the router that includes it) run for their effect;
 * one JSON body model, validated straight from the bytes (``model_validate_json``), with
   FastAPI's 422 (a ``RequestValidationError`` whose locations start with ``"body"``).
 
 The endpoint must return a ``Response`` itself. A route that declares anything else is refused
-when the app is built, not served differently.
+when FastAPI builds its handler, never served differently: when the route is made, and for what
+an including router adds, when FastAPI first resolves that inclusion.
+``app.dependency_overrides`` does not apply to these routes.
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi import routing as fastapi_routing
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Form
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
+
+from croupier.web.errors import located
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -42,8 +48,18 @@ class FastRoute(APIRoute):
     """See the module's docstring."""
 
     def get_route_handler(self) -> Handler:
-        plan = _ResolutionPlan.of(self.dependant, self.endpoint)
+        dependant = _as_included(self).dependant
+        plan = _ResolutionPlan.of(dependant, self.endpoint)
         return plan.handler(self.endpoint)
+
+
+def _as_included(route: APIRoute) -> Any:
+    """The route as the router including it sees it, with that router's dependencies, as
+    ``APIRoute.get_route_handler`` reads it: FastAPI (since 0.137) builds one handler per
+    inclusion, under a context variable; before, each inclusion was a copy of the route."""
+    context_var = getattr(fastapi_routing, "_effective_route_context_var", None)
+    context = context_var.get() if context_var is not None else None
+    return context if context is not None and context.original_route is route else route
 
 
 @dataclass(frozen=True)
@@ -60,16 +76,13 @@ class _JsonBody:
         try:
             return self.model.model_validate_json(raw)
         except ValidationError as exc:
-            errors = exc.errors(include_url=False)
-            raise RequestValidationError(
-                [{**error, "loc": ("body", *error["loc"])} for error in errors]
-            ) from None
+            raise located(exc, "body") from None
 
 
 @dataclass(frozen=True)
 class _ResolutionPlan:
     request_name: str | None
-    dependencies: tuple[tuple[str, Callable[[Request], Awaitable[Any]]], ...]
+    dependencies: tuple[tuple[str | None, Callable[[Request], Awaitable[Any]]], ...]
     body: _JsonBody | None
 
     @classmethod
@@ -81,11 +94,13 @@ class _ResolutionPlan:
         dependencies = []
         for sub in dependant.dependencies:
             call = sub.call
-            if not (inspect.iscoroutinefunction(call) and sub.name and sub.request_param_name):
-                raise TypeError(f"{where}: dependency {sub.name} must be an async def (request)")
+            label = sub.name or getattr(call, "__qualname__", repr(call))
+            # No name: a dependency given in ``dependencies=[...]``, run for its effect alone.
+            if not (inspect.iscoroutinefunction(call) and sub.request_param_name):
+                raise TypeError(f"{where}: dependency {label} must be an async def (request)")
             _only_request_and_body(sub, where)
             if sub.body_params or sub.dependencies:
-                raise TypeError(f"{where}: dependency {sub.name} may take only the request")
+                raise TypeError(f"{where}: dependency {label} may take only the request")
             dependencies.append((sub.name, call))
         body = None
         if dependant.body_params:
@@ -107,7 +122,9 @@ class _ResolutionPlan:
             if self.request_name is not None:
                 arguments[self.request_name] = request
             for name, dependency in self.dependencies:
-                arguments[name] = await dependency(request)
+                value = await dependency(request)
+                if name is not None:
+                    arguments[name] = value
             if self.body is not None:
                 arguments[self.body.name] = await self.body.read(request)
             response = await endpoint(**arguments)

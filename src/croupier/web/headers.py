@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+
+from croupier.web.errors import located
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,10 +39,7 @@ class HeaderParams(Generic[M]):
         try:
             return self.model.model_validate(found)
         except ValidationError as exc:
-            errors = exc.errors(include_url=False)
-            raise RequestValidationError(
-                [{**error, "loc": ("header", *error["loc"])} for error in errors]
-            ) from None
+            raise located(exc, "header") from None
 
 
 def _parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
