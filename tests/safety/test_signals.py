@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from croupier.safety import signals
-from croupier.safety.state import RING_SIZE, Spin
+from croupier.safety.state import RING_SIZE, Spin, day_key, from_ms
 
 
 def ring_of(
@@ -33,18 +33,17 @@ def test_session_baseline_needs_enough_spins() -> None:
 def test_loss_chase_counts_raises_right_after_losses_only() -> None:
     # martingale: three doublings after losses count three; a raise after a win does not count
     ring = ring_of([(100, 0), (200, 0), (400, 0), (800, 1600), (1600, 0)])
-    assert signals.chase_events(ring, 20, 1.5, after_loss=True) == 3
-    assert signals.chase_events(ring, 20, 1.5, after_loss=False) == 1
+    assert signals.chase_events(ring, 20, 1.5) == (3, 1)
 
 
 def test_loss_chase_treats_losses_disguised_as_wins_as_losses() -> None:
     ring = ring_of([(100, 60), (200, 0)])  # won back 60 of 100: still a loss
-    assert signals.chase_events(ring, 20, 1.5, after_loss=True) == 1
+    assert signals.chase_events(ring, 20, 1.5) == (1, 0)
 
 
 def test_loss_chase_looks_only_at_the_window() -> None:
     ring = ring_of([(100, 0), (200, 0)] + [(200, 0)] * 20)
-    assert signals.chase_events(ring, 20, 1.5, after_loss=True) == 0
+    assert signals.chase_events(ring, 20, 1.5) == (0, 0)
 
 
 @pytest.mark.parametrize(("p_loss", "length"), [(0.72, 15), (0.55, 8), (0.80, 21)])
@@ -125,13 +124,15 @@ def test_chase_events_counts_what_the_rule_says(
     ring: list[Spin], window: int, ratio: float
 ) -> None:
     recent = ring[-window:]
-    for after_loss in (True, False):
-        expected = sum(
+    expected = tuple(
+        sum(
             1
             for previous, spin in pairwise(recent)
             if (previous[2] < previous[1]) == after_loss and spin[1] >= ratio * previous[1]
         )
-        assert signals.chase_events(ring, window, ratio, after_loss=after_loss) == expected
+        for after_loss in (True, False)
+    )
+    assert signals.chase_events(ring, window, ratio) == expected
 
 
 @given(ring=_rings, at_ms=st.integers(0, 200_000), min_cycle=st.sampled_from([0, 1, 2_500]))
@@ -153,3 +154,8 @@ def test_bet_volatility_is_the_stakes_coefficient_of_variation(ring: list[Spin])
     assert signals.bet_volatility(ring, RING_SIZE) == pytest.approx(
         statistics.pstdev(stakes) / statistics.fmean(stakes), rel=1e-12
     )
+
+
+@given(ms=st.integers(-(10**13), 10**13))
+def test_a_moments_day_is_its_utc_date(ms: int) -> None:
+    assert day_key(ms) == from_ms(ms).date().isoformat()

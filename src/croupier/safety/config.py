@@ -13,7 +13,8 @@ a number of seconds, 0 for "only while the condition holds", or null for "until 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from collections.abc import Sequence
+from functools import cached_property, lru_cache
 from typing import Annotated, Any
 
 import structlog
@@ -37,11 +38,16 @@ class SignalRule(Input):
         return sorted(tiers)
 
     def weight(self, metric: float) -> int:
-        weight = 0
-        for threshold, tier_weight in self.tiers:
-            if metric >= threshold:
-                weight = tier_weight
-        return weight
+        return weight_of(self.tiers, metric)
+
+
+def weight_of(tiers: Sequence[tuple[float, int]], metric: float) -> int:
+    """The weight of the highest tier (ascending) whose threshold ``metric`` reaches, else 0."""
+    weight = 0
+    for threshold, tier_weight in tiers:
+        if metric >= threshold:
+            weight = tier_weight
+    return weight
 
 
 _H = 3600
@@ -138,9 +144,14 @@ class SafetyConfig(Input):
     night_share_low: Annotated[float, Field(ge=0, le=1)] = 0.38
     night_share_high: Annotated[float, Field(ge=0, le=1)] = 0.68
 
+    @cached_property
+    def signal_tiers(self) -> dict[str, tuple[tuple[float, int], ...]]:
+        """Each signal's tiers as plain tuples, read on every spin. (A config is built once
+        per override and shared, never changed.)"""
+        return {code: tuple(rule.tiers) for code, rule in self.signals.items()}
+
     def signal_weight(self, code: str, metric: float) -> int:
-        rule = self.signals.get(code)
-        return rule.weight(metric) if rule else 0
+        return weight_of(self.signal_tiers.get(code, ()), metric)
 
     def ttl_ms(self, code: str) -> int | None:
         ttl = self.signals[code].ttl_seconds

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from croupier.safety import limits as limit_rules
 from croupier.safety import scoring, signals
-from croupier.safety.config import SafetyConfig
+from croupier.safety.config import SafetyConfig, weight_of
 from croupier.safety.limits import Limit
 from croupier.safety.scoring import ELEVATED, NORMAL, TILT_RISK
 from croupier.safety.state import DAY_MS, RING_SIZE, PlayerState, SessionState, from_ms
@@ -182,14 +182,11 @@ def _raw_weights(
     )
     p_loss = spin.p_loss if spin.p_loss is not None else cfg.default_p_loss
     min_cycle = spin.min_cycle_ms or cfg.default_min_cycle_ms
+    loss_chases, win_chases = signals.chase_events(ring, cfg.chase_window, cfg.chase_ratio)
     metrics = {
         "BET_ACCEL": signals.bet_accel(ring, baseline, cfg.bet_accel_window),
-        "LOSS_CHASE": signals.chase_events(
-            ring, cfg.chase_window, cfg.chase_ratio, after_loss=True
-        ),
-        "WIN_CHASE_ESCALATION": signals.chase_events(
-            ring, cfg.chase_window, cfg.chase_ratio, after_loss=False
-        ),
+        "LOSS_CHASE": loss_chases,
+        "WIN_CHASE_ESCALATION": win_chases,
         "LOSS_STREAK": signals.loss_streak(session.streak, p_loss),
         "SPIN_RATE": signals.spin_rate(
             ring, at, min_cycle, cfg.latency_min_samples, cfg.latency_ratio
@@ -203,7 +200,10 @@ def _raw_weights(
         "REDEPOSIT_AFTER_BUST": float(sum(1 for t in player.redeposits if t >= session.started_ms)),
         "BET_VOLATILITY": signals.bet_volatility(ring, RING_SIZE),
     }
-    return {code: w for code, metric in metrics.items() if (w := cfg.signal_weight(code, metric))}
+    tiers = cfg.signal_tiers
+    return {
+        code: w for code, metric in metrics.items() if (w := weight_of(tiers.get(code, ()), metric))
+    }
 
 
 def _limit_share(limits: list[Limit], session: SessionState, at_ms: int) -> float:

@@ -9,6 +9,7 @@ is a loss).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from itertools import pairwise
 from statistics import median
 
@@ -30,15 +31,20 @@ def session_baseline(first_stakes: list[int], min_spins: int) -> float | None:
     return float(median(first_stakes)) if len(first_stakes) >= min_spins else None
 
 
-def chase_events(ring: list[Spin], window: int, ratio: float, *, after_loss: bool) -> int:
-    """Stake rises of at least ``ratio`` right after a lost (or won) spin, in the last spins."""
-    count = 0
+def chase_events(ring: list[Spin], window: int, ratio: float) -> tuple[int, int]:
+    """Stake rises of at least ``ratio`` in the last spins: (right after a lost spin, right
+    after a won one). Both counts in one pass over the window."""
+    after_loss = after_win = 0
     for previous, spin in pairwise(ring[-window:]):  # on every spin: a plain loop, no calls
-        if (previous[2] < previous[1]) == after_loss and spin[1] >= ratio * previous[1]:
-            count += 1
-    return count
+        if spin[1] >= ratio * previous[1]:
+            if previous[2] < previous[1]:
+                after_loss += 1
+            else:
+                after_win += 1
+    return after_loss, after_win
 
 
+@lru_cache(maxsize=256)  # a game's p_loss is one of a few values: the logs once each
 def loss_streak_length(p_loss: float) -> int:
     """L = ceil(ln 0.01 / ln p_loss): a streak that long has under a 1% chance of happening."""
     return math.ceil(math.log(0.01) / math.log(p_loss))
@@ -110,13 +116,16 @@ def bet_volatility(ring: list[Spin], needed: int) -> float:
     """Coefficient of variation of the stakes over the last ``needed`` spins."""
     if len(ring) < needed:
         return 0.0
-    stakes = [spin[1] for spin in ring[-needed:]]
-    mean = sum(stakes) / len(stakes)
-    if not mean:
+    total = squares = 0
+    for spin in ring[-needed:]:  # on every spin: one plain loop
+        stake = spin[1]
+        total += stake
+        squares += stake * stake
+    if not total:
         return 0.0
-    # floats, not statistics.pstdev: its exact fractions cost more than the rest of a spin
-    variance = sum([(stake - mean) ** 2 for stake in stakes]) / len(stakes)
-    return math.sqrt(variance) / mean
+    # sd / mean = sqrt(n·Σx² − (Σx)²) / Σx: exact integers up to the one square root (and
+    # cheaper than statistics.pstdev's exact fractions, or a second pass for the mean)
+    return math.sqrt(needed * squares - total * total) / total
 
 
 def deposit_velocity(

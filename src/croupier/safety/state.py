@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 RING_SIZE = 50
 HISTORY_DAYS = 30
 DAY_MS = 86_400_000
+_EPOCH = date(1970, 1, 1)
 
 # A spin in the ring: [at_ms, stake, win, spin_ms], spin_ms = -1 when the client did not say.
 Spin = list[int]
@@ -29,7 +31,13 @@ def from_ms(ms: int) -> datetime:
 
 
 def day_key(ms: int) -> str:
-    return from_ms(ms).date().isoformat()
+    """The UTC date of an epoch-millisecond moment, ISO-formatted."""
+    return _day_name(ms // DAY_MS)  # Unix time has no leap seconds: every day is DAY_MS long
+
+
+@lru_cache(maxsize=64)  # asked on every spin, for a handful of distinct days
+def _day_name(day: int) -> str:
+    return (_EPOCH + timedelta(days=day)).isoformat()
 
 
 def stake_bucket(stake: int) -> int:
