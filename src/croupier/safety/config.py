@@ -13,7 +13,6 @@ a number of seconds, 0 for "only while the condition holds", or null for "until 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from typing import Annotated, Any
 
@@ -36,18 +35,6 @@ class SignalRule(Input):
     @classmethod
     def _ascending(cls, tiers: list[tuple[float, int]]) -> list[tuple[float, int]]:
         return sorted(tiers)
-
-    def weight(self, metric: float) -> int:
-        return weight_of(self.tiers, metric)
-
-
-def weight_of(tiers: Sequence[tuple[float, int]], metric: float) -> int:
-    """The weight of the highest tier (ascending) whose threshold ``metric`` reaches, else 0."""
-    weight = 0
-    for threshold, tier_weight in tiers:
-        if metric >= threshold:
-            weight = tier_weight
-    return weight
 
 
 _H = 3600
@@ -151,7 +138,12 @@ class SafetyConfig(Input):
         return {code: tuple(rule.tiers) for code, rule in self.signals.items()}
 
     def signal_weight(self, code: str, metric: float) -> int:
-        return weight_of(self.signal_tiers.get(code, ()), metric)
+        """The weight of the signal's highest tier whose threshold ``metric`` reaches, else 0."""
+        weight = 0
+        for threshold, tier_weight in self.signal_tiers.get(code, ()):
+            if metric >= threshold:
+                weight = tier_weight
+        return weight
 
     def ttl_ms(self, code: str) -> int | None:
         ttl = self.signals[code].ttl_seconds

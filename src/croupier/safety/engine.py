@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from croupier.safety import limits as limit_rules
 from croupier.safety import scoring, signals
-from croupier.safety.config import SafetyConfig, weight_of
+from croupier.safety.config import SafetyConfig
 from croupier.safety.limits import Limit
 from croupier.safety.scoring import ELEVATED, NORMAL, TILT_RISK
 from croupier.safety.state import DAY_MS, RING_SIZE, PlayerState, SessionState, from_ms
@@ -200,10 +200,7 @@ def _raw_weights(
         "REDEPOSIT_AFTER_BUST": float(sum(1 for t in player.redeposits if t >= session.started_ms)),
         "BET_VOLATILITY": signals.bet_volatility(ring, RING_SIZE),
     }
-    tiers = cfg.signal_tiers
-    return {
-        code: w for code, metric in metrics.items() if (w := weight_of(tiers.get(code, ()), metric))
-    }
+    return {code: w for code, metric in metrics.items() if (w := cfg.signal_weight(code, metric))}
 
 
 def _limit_share(limits: list[Limit], session: SessionState, at_ms: int) -> float:
