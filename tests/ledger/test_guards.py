@@ -77,6 +77,78 @@ class TestDatabaseGuards:
             == 0
         )
 
+    async def test_a_transfer_is_written_whole_by_one_statement(
+        self, pool: asyncpg.Pool, books: Books
+    ) -> None:
+        """Entries 1..n of a transfer come from one insert: split over two statements of one
+        transaction, or without entry 1, they are refused, and a statement that writes one bad
+        transfer among good ones writes none of them."""
+
+        async def new_transfer(conn: asyncpg.Connection, key: str) -> int:
+            return await conn.fetchval(
+                """INSERT INTO ledger_transfers
+                       (operator_id, type, idempotency_key, request_hash, status)
+                   VALUES ($1, 'raw', $2::text, sha256(convert_to($2::text, 'UTF8')), 'posted')
+                   RETURNING id""",
+                books.operator_id,
+                key,
+            )
+
+        async def write(conn: asyncpg.Connection, legs: list[tuple[int, int, int, int]]) -> None:
+            """One insert of (transfer, entry number, account, amount) entries, on derived
+            accounts only (the world and the house carry no running balance)."""
+            transfers, numbers, accounts, amounts = (
+                list(column) for column in zip(*legs, strict=True)
+            )
+            await conn.execute(
+                """INSERT INTO ledger_entries (transfer_id, entry_no, operator_id, account_id,
+                       currency, amount)
+                   SELECT u.transfer_id, u.entry_no, $5, u.account_id, 'USD', u.amount
+                   FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::bigint[])
+                        AS u(transfer_id, entry_no, account_id, amount)""",
+                transfers,
+                numbers,
+                accounts,
+                amounts,
+                books.operator_id,
+            )
+
+        async with pool.acquire() as conn:
+            with pytest.raises(asyncpg.PostgresError, match="unbalanced or inconsistent"):
+                async with conn.transaction():
+                    split = await new_transfer(conn, "split-1")
+                    await write(conn, [(split, 1, books.world, -5)])
+                    await write(conn, [(split, 2, books.house, 5)])
+            with pytest.raises(asyncpg.PostgresError, match="unbalanced or inconsistent"):
+                async with conn.transaction():
+                    headless = await new_transfer(conn, "headless-1")
+                    await write(
+                        conn, [(headless, 2, books.world, -5), (headless, 3, books.house, 5)]
+                    )
+            with pytest.raises(asyncpg.PostgresError, match="unbalanced or inconsistent"):
+                async with conn.transaction():
+                    good = await new_transfer(conn, "good-1")
+                    bad = await new_transfer(conn, "bad-1")
+                    await write(
+                        conn,
+                        [
+                            (good, 1, books.world, -5),
+                            (good, 2, books.house, 5),
+                            (bad, 1, books.world, -5),
+                            (bad, 2, books.house, 4),
+                        ],
+                    )
+            async with conn.transaction():
+                whole = await new_transfer(conn, "whole-1")
+                await write(conn, [(whole, 1, books.world, -5), (whole, 2, books.house, 5)])
+            counted = await conn.fetch(
+                """SELECT t.idempotency_key, count(e.*) AS entries FROM ledger_transfers t
+                   LEFT JOIN ledger_entries e ON e.transfer_id = t.id
+                   WHERE t.operator_id = $1 AND t.type = 'raw' GROUP BY 1""",
+                books.operator_id,
+            )
+        assert {row["idempotency_key"]: row["entries"] for row in counted} == {"whole-1": 2}
+
     async def test_balances_respect_their_kind(self, pool: asyncpg.Pool, books: Books) -> None:
         _, cash = await _posted(pool, books)
         refused = [

@@ -48,6 +48,8 @@ _BY_SQLSTATE: dict[str, type[CroupierError]] = {
     "LD005": InvalidTransferError,  # a bulk batch planned past a balance: the caller's bug
 }
 _BY_CONSTRAINT: dict[str, type[CroupierError]] = {
+    # Only a bulk posting meets it: the single postings claim their key ON CONFLICT DO NOTHING.
+    "ledger_transfers_operator_id_idempotency_key_key": IdempotencyKeyReusedError,
     "ledger_transfers_one_resolution_per_hold": HoldAlreadyResolvedError,
     "ledger_transfers_one_reversal": TransferAlreadyReversedError,
 }

@@ -82,27 +82,11 @@ async def debit(
     )
 
 
-# post_many's transfers and legs, each sent as one array of a row type (migration 0016), and
-# spread into ledger_post_many's arrays here: an array of rows costs asyncpg a fraction of
-# the CPU that one array per column does.
+# post_many's transfers and legs, each sent as one array of a row type (migrations 0016 and
+# 0017): an array of rows costs asyncpg a fraction of the CPU that one array per column does.
 _POST_MANY = """
-WITH t AS (
-    SELECT array_agg(operator_id ORDER BY n) AS operator_ids, array_agg(type ORDER BY n) AS types,
-           array_agg(idempotency_key ORDER BY n) AS keys,
-           array_agg(request_hash ORDER BY n) AS hashes,
-           array_agg(reference ORDER BY n) AS refs, array_agg(created_at ORDER BY n) AS created,
-           array_agg(metadata::jsonb ORDER BY n) AS metadata
-    FROM unnest($1::ledger_transfer_row[]) WITH ORDINALITY AS u(
-        operator_id, type, idempotency_key, request_hash, reference, created_at, metadata, n)
-), l AS (
-    SELECT coalesce(array_agg(transfer ORDER BY n), '{}') AS transfers,
-           coalesce(array_agg(account_id ORDER BY n), '{}') AS accounts,
-           coalesce(array_agg(amount ORDER BY n), '{}') AS amounts
-    FROM unnest($2::ledger_leg_row[]) WITH ORDINALITY AS u(transfer, account_id, amount, n)
-)
-SELECT p.ord, p.transfer_id, p.created_at, p.account_ids, p.balances
-FROM t, l, ledger_post_many(t.operator_ids, t.types, t.keys, t.hashes, t.refs, t.created,
-                            t.metadata, l.transfers, l.accounts, l.amounts) AS p
+SELECT ord, transfer_id, created_at, account_ids, balances
+FROM ledger_post_many($1::ledger_transfer_row[], $2::ledger_leg_row[])
 """
 
 
