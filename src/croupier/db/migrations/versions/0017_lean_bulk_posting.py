@@ -13,10 +13,10 @@ Profiled on a batch of 20 live spins (40 transfers, 91 legs; bench/RESULTS.md, "
   batch's time in PostgreSQL. It is now an ``AFTER INSERT ... FOR EACH STATEMENT`` trigger with
   the statement's new rows as a transition table: one set-wise query per insert. The rule is
   checked when the insert ends rather than at commit, and it is a little stricter: one
-  statement writes a transfer whole: every transfer the statement wrote to gets entries 1..n (n >= 2) from it,
-  balanced per currency, on accounts of the posted transfer's operator. Both writers
-  (``ledger_apply`` and ``ledger_post_many``) already write a transfer's entries in one
-  statement. An entry added to a transfer later, by any statement or transaction, is refused:
+  statement writes a transfer whole. Every transfer the statement wrote to gets entries 1..n
+  (n >= 2) from it, balanced per currency, on accounts of the posted transfer's operator. Both
+  writers (``ledger_apply`` and ``ledger_post_many``) already write a transfer's entries in
+  one statement. An entry added to a transfer later, by any statement or transaction, is refused:
   it cannot be entry 1 (the primary key holds that one), so its statement does not write that
   transfer whole. The check reads only the statement's own rows, their transfers and accounts.
 * A bet's foreign key to its operator is dropped: its key to the player, (operator_id,
