@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from croupier.providers.signature import sign, sign_v1
+from croupier.providers.signature import sign, sign_v1, verify
 from croupier.safety import tools
 from tests.providers.conftest import Demo, money, new_id
 
@@ -60,7 +60,9 @@ class TestSignatures:
         raw = json.dumps({"sessionToken": token, "userId": demo.user}).encode()
         secret = demo.settings.casino_secret.get_secret_value()
         now = int(time.time())
-        for stamp, status in ((now, 200), (now - 301, 401), (now + 301, 401)):
+        # 30 s past the 300 s window each way: a guest clock stepped by a second or two
+        # between here and the server must not flip the answer (the edges are tested below).
+        for stamp, status in ((now, 200), (now - 330, 401), (now + 330, 401)):
             headers = {
                 "x-casino-timestamp": str(stamp),
                 "x-casino-signature": sign_v1(secret, raw, stamp),
@@ -74,6 +76,17 @@ class TestSignatures:
         assert (
             await client.post("/casino/getBalance", content=raw, headers=headers)
         ).status_code == 401
+
+    def test_the_window_edges_are_inclusive(self) -> None:
+        body, now = b'{"x": 1}', 1_800_000_000
+        for stamp, accepted in (
+            (now - 300, True),
+            (now + 300, True),
+            (now - 301, False),
+            (now + 301, False),
+        ):
+            signature = sign_v1("s3cret", body, stamp)
+            assert verify(["s3cret"], body, signature, timestamp=str(stamp), now=now) is accepted
 
     async def test_providers_have_their_own_secrets_rotation_and_id_space(
         self, client: httpx.AsyncClient, pool: asyncpg.Pool, demo: Demo
