@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from croupier.games.engine.errors import ReplayMismatchError
@@ -63,9 +64,12 @@ class SpinOutcome:
     line_bet: int
     base: ReelSpin
     free_spins: tuple[ReelSpin, ...]
-    # The base spin's win plus the free spins': a field, not a property, because a spin's
-    # path (planning, ledger legs, bet row, safety, response) reads it about ten times.
-    total_win: int
+
+    # Cached: a spin's path (planning, ledger legs, bet row, safety, response) reads it about
+    # ten times. (cached_property stores into the instance's __dict__, which frozen allows.)
+    @cached_property
+    def total_win(self) -> int:
+        return self.base.win + sum(spin.win for spin in self.free_spins)
 
     @property
     def stops(self) -> tuple[tuple[int, ...], ...]:
@@ -111,7 +115,6 @@ def spin(game: GameDefinition, stake_minor: int, stops_source: StopsSource) -> S
         line_bet=line_bet,
         base=base,
         free_spins=tuple(free_spins),
-        total_win=base.win + sum(free.win for free in free_spins),
     )
 
 
