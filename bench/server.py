@@ -67,19 +67,28 @@ def process_tree_cpu_seconds(root: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def box_cpu_ticks() -> tuple[int, int]:
-    """(all, steal) CPU ticks of the whole machine so far (``/proc/stat``). Steal is time the
-    hypervisor gave this virtual machine's CPUs to someone else: when it is high, every
-    figure of the run is slowed, the reference's too, and by different amounts."""
+def _box_cpu_ticks() -> tuple[int, int]:
+    """(all, steal) CPU ticks of the whole machine so far (``/proc/stat``)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     # user nice system idle iowait irq softirq steal (guest time is already within user)
     return sum(fields[:8]), fields[7]
 
 
-def steal_share(since: tuple[int, int]) -> float:
-    """The share of the machine's CPU time the hypervisor took since ``box_cpu_ticks()``."""
-    (total, steal), (total0, steal0) = box_cpu_ticks(), since
-    return (steal - steal0) / max(total - total0, 1)
+class StolenTime:
+    """``with StolenTime() as stolen: ...``; then ``stolen.share`` is the share of the
+    machine's CPU time the hypervisor gave to other tenants meanwhile. When it is high, every
+    figure of the phase is slowed, and a reference measured in another phase by a different
+    amount."""
+
+    share = 0.0
+
+    def __enter__(self) -> StolenTime:
+        self._start = _box_cpu_ticks()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        (total, steal), (total0, steal0) = _box_cpu_ticks(), self._start
+        self.share = (steal - steal0) / max(total - total0, 1)
 
 
 def _free_port() -> int:

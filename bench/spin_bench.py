@@ -21,8 +21,8 @@ from bench.server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     Stack,
+    StolenTime,
     analytics_backlog,
-    box_cpu_ticks,
     croupier_stack,
     load_arguments,
     pgbench_init,
@@ -31,7 +31,6 @@ from bench.server import (
     print_statement_stats,
     process_tree_cpu_seconds,
     reset_statement_stats,
-    steal_share,
     warm_up,
 )
 
@@ -164,21 +163,24 @@ def main() -> None:
         warm_up(stack.url, stack.port, args.clients, args.warmup, requester("w"))
         pgbench_init(stack.url)
         half = max(int(args.seconds) // 2, 1)
-        ticks = box_cpu_ticks()
-        before = pgbench_run(stack.url, clients=args.clients, seconds=half)
-        steal = {"pgbench before": steal_share(ticks)}
+        with StolenTime() as stolen_before:
+            before = pgbench_run(stack.url, clients=args.clients, seconds=half)
         if args.pg_stats:
             reset_statement_stats(stack.url)
-        cpu, ticks = _CpuMeter(stack), box_cpu_ticks()
-        result = asyncio.run(
-            run_load("127.0.0.1", stack.port, args.clients, args.seconds, requester("c"))
-        )
+        cpu = _CpuMeter(stack)
+        with StolenTime() as stolen_load:
+            result = asyncio.run(
+                run_load("127.0.0.1", stack.port, args.clients, args.seconds, requester("c"))
+            )
         cpu_per_spin = cpu.per_operation(result.answered)
-        steal["spins"] = steal_share(ticks)
         backlog = analytics_backlog(stack.url)
-        ticks = box_cpu_ticks()
-        after = pgbench_run(stack.url, clients=args.clients, seconds=half)
-        steal["pgbench after"] = steal_share(ticks)
+        with StolenTime() as stolen_after:
+            after = pgbench_run(stack.url, clients=args.clients, seconds=half)
+        stolen = {
+            "pgbench before": stolen_before,
+            "spins": stolen_load,
+            "pgbench after": stolen_after,
+        }
         light = None
         if args.light_clients:
             light = asyncio.run(
@@ -196,7 +198,7 @@ def main() -> None:
     print("  CPU per spin: " + ", ".join(f"{k} {v:.3f} ms" for k, v in cpu_per_spin.items()))
     # Time the hypervisor gave this machine's CPUs to other tenants, in each phase: when it
     # differs between the load and the reference, so does the ratio.
-    print("  CPU time stolen: " + ", ".join(f"{k} {v:.1%}" for k, v in steal.items()))
+    print("  CPU time stolen: " + ", ".join(f"{k} {v.share:.1%}" for k, v in stolen.items()))
     _print_server_timing(f"{args.clients} players", result)
     print(f"  analytics at the end of the load: {backlog}")
     if light is not None:
