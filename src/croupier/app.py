@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp
 
 from croupier import __version__
 from croupier.aliases import alias_router
@@ -54,6 +55,7 @@ from croupier.vouchers import endpoints as voucher_endpoints
 from croupier.vouchers.expiry import run_expiry_sweep
 from croupier.wallets import endpoints as wallet_endpoints
 from croupier.web.errors import install_error_handlers
+from croupier.web.fast_lane import FastLane
 
 log = structlog.get_logger("croupier.app")
 
@@ -103,6 +105,14 @@ def background_jobs() -> list[PeriodicJob]:
 
 
 GC_YOUNG_THRESHOLD = 20_000
+
+
+class CroupierAPI(FastAPI):
+    """The app, with its hottest routes served ahead of FastAPI's generic layers
+    (``web.fast_lane``)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return FastLane(self, super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -188,7 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await batcher.close()
             await app.state.pool.close()
 
-    app = FastAPI(
+    app = CroupierAPI(
         title="Croupier",
         version=__version__,
         description="Multi-operator online casino platform API.",
