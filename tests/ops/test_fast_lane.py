@@ -69,6 +69,15 @@ def _app(cls: type[FastAPI], **options: Any) -> FastAPI:
     return app
 
 
+def _bare_app(cls: type[FastAPI]) -> FastAPI:
+    """The fast route alone, without the app's error handlers or middleware."""
+    app = cls()
+    router = APIRouter(route_class=FastRoute)
+    router.post("/play")(_play)
+    app.include_router(router)
+    return app
+
+
 @pytest.fixture
 async def clients() -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """(the generic stack, the lane), for the same routes."""
@@ -219,10 +228,7 @@ async def test_an_error_with_no_handler_propagates_as_on_the_generic_stack() -> 
     """Without the app's handler for Exception, a bug escapes to the server (which answers
     500), on both stacks."""
     for cls in (FastAPI, CroupierAPI):
-        app = cls()
-        router = APIRouter(route_class=FastRoute)
-        router.post("/play")(_play)
-        app.include_router(router)
+        app = _bare_app(cls)
         transport = httpx.ASGITransport(app, raise_app_exceptions=True)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             with pytest.raises(RuntimeError, match="a bug"):
@@ -248,11 +254,8 @@ async def test_a_plain_function_exception_handler_answers_in_the_lane_too() -> N
 
     answers = []
     for cls in (FastAPI, CroupierAPI):
-        app = cls()
+        app = _bare_app(cls)
         app.add_exception_handler(_Refused, refused)
-        router = APIRouter(route_class=FastRoute)
-        router.post("/play")(_play)
-        app.include_router(router)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
             response = await c.post("/play", json={"count": 409}, headers=AUTH)
             answers.append((response.status_code, response.text))

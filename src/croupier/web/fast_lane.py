@@ -60,9 +60,11 @@ class FastLane:
 class _LaneCore:
     def __init__(self, app: FastAPI, handlers: dict[tuple[str, str], tuple[Any, Handler]]):
         self.handlers = handlers
-        handlers_by_key = app.exception_handlers.items()
-        self.status_handlers = {k: v for k, v in handlers_by_key if isinstance(k, int)}
-        self.class_handlers = {k: v for k, v in handlers_by_key if isinstance(k, type)}
+        # Keyed by status code or by exception class, as FastAPI registers them; looked up
+        # here as Starlette's (private) ``_lookup_exception_handler`` does.
+        registered = app.exception_handlers.items()
+        self.status_handlers = {k: v for k, v in registered if isinstance(k, int)}
+        self.class_handlers = {k: v for k, v in registered if isinstance(k, type)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route, handler = self.handlers[scope["method"], _route_path(scope)]
