@@ -37,10 +37,17 @@ async def _losing_world(
         client, world.admin, world.operator["id"], {"vip": {"cashbackPeriod": "daily"}}
     )
     await factories.fund_player(client, world.operator_admin, world.player.subject_id, 50_000)
+    net_loss = 0
     for _ in range(200):
-        assert (await world.spin(client, stake=100)).status_code == 200
+        # Stake the player's lead plus 100 (multiples of neon-fruits' 5 lines): then any round
+        # that wins nothing leaves a net loss of at least 100. At a flat 100 a round, an early
+        # big win took more than 200 rounds to lose back in ≈ 2.5 % of runs (simulated).
+        stake = max(100, 100 - net_loss)
+        stake += -stake % 5
+        assert (await world.spin(client, stake=stake)).status_code == 200
         net_loss = await pool.fetchval(
-            "SELECT sum(stake_cash - win_cash - jackpot_win) FROM bets WHERE player_id = $1",
+            """SELECT sum(stake_cash - win_cash - jackpot_win)::bigint
+               FROM bets WHERE player_id = $1""",
             world.player.subject_id,
         )
         if net_loss >= 100:
