@@ -6,11 +6,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 import httpx
 
-from bench.loadgen import encode_request, run_load
+from bench.loadgen import encode_request, load
 from bench.server import ADMIN_EMAIL, ADMIN_PASSWORD, croupier_stack
 
 
@@ -51,9 +50,7 @@ def main() -> None:
             encode_request("GET", "/api/v1/auth/me", {"Authorization": f"Bearer {t}"})
             for t in tokens
         ]
-        result = asyncio.run(
-            run_load("127.0.0.1", stack.port, args.clients, args.seconds, lambda i, _: requests[i])
-        )
+        result = load("127.0.0.1", stack.port, args.clients, args.seconds, lambda i, _: requests[i])
     print(f"GET /auth/me, {args.clients} clients, {args.workers} workers: {result.summary()}")
 
 

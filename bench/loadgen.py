@@ -1,7 +1,8 @@
-"""A small closed-loop HTTP/1.1 load generator on asyncio streams.
+"""A small closed-loop HTTP/1.1 load generator on asyncio protocols.
 
 httpx costs more CPU per request than the server under test, and this machine has two cores, so
-the benchmarks use persistent keep-alive connections and pre-encoded requests instead.
+the benchmarks use persistent keep-alive connections, pre-encoded requests, and a protocol
+driven from the event loop's callbacks (on uvloop) instead.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
+
+import uvloop
 
 
 @dataclass
@@ -55,16 +59,8 @@ def encode_request(method: str, path: str, headers: dict[str, str], body: bytes 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-@dataclass
-class _Response:
-    status: int
-    body: bytes
-    timing: bytes  # the Server-Timing header's value
-    close: bool  # the server will close the connection after this response
-
-
-async def _read_response(reader: asyncio.StreamReader) -> _Response:
-    head = await reader.readuntil(b"\r\n\r\n")
+def _parse_head(head: bytes) -> tuple[int, int, bytes, bool]:
+    """(status, content length, Server-Timing value, close) of a response's head."""
     status = int(head[9:12])
     length = 0
     timing = b""
@@ -77,8 +73,7 @@ async def _read_response(reader: asyncio.StreamReader) -> _Response:
             timing = line[15:]
         elif lowered.startswith(b"connection:"):
             close = b"close" in line[11:].lower()
-    body = await reader.readexactly(length) if length else b""
-    return _Response(status, body, timing, close)
+    return status, length, timing, close
 
 
 def _parse_server_timing(value: bytes, into: dict[str, list[float]]) -> None:
@@ -95,6 +90,99 @@ def _parse_server_timing(value: bytes, into: dict[str, list[float]]) -> None:
 Requester = Callable[[int, int], bytes]
 
 
+class _Run:
+    """The clients' shared clock, figures and end."""
+
+    def __init__(
+        self, host: str, port: int, make_request: Requester, warmup: float, seconds: float
+    ) -> None:
+        self.host, self.port, self.make_request = host, port, make_request
+        self.start_measuring = time.perf_counter() + warmup
+        self.stop_at = self.start_measuring + seconds
+        self.latencies: list[float] = []
+        self.statuses: dict[int, int] = {}
+        self.timings: dict[str, list[float]] = {}
+        self.reconnects = self.answered = 0
+
+
+class _Client(asyncio.Protocol):
+    """One player's keep-alive connection, driven from the event loop's callbacks: a response
+    read whole is recorded and the next request written at once, with no task or future per
+    request (the load generator shares the two cores with the server it measures)."""
+
+    def __init__(self, run: _Run, index: int, done: asyncio.Future[None], sequence: int) -> None:
+        self.run, self.index, self.done = run, index, done
+        self.sequence = sequence
+        self.retired = False  # its connection was closed for a new one
+        self.buffer = bytearray()
+        self.head: tuple[int, int, bytes, bool] | None = None
+        self.transport: asyncio.Transport | None = None
+        self.sent = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self._send()
+
+    def _send(self) -> None:
+        assert self.transport is not None
+        self.sent = time.perf_counter()
+        if self.sent >= self.run.stop_at:
+            self.transport.close()
+            if not self.done.done():
+                self.done.set_result(None)
+            return
+        self.transport.write(self.run.make_request(self.index, self.sequence))
+        self.sequence += 1
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if self.head is None:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            self.head = _parse_head(bytes(self.buffer[:end]))
+            del self.buffer[: end + 4]
+        status, length, timing, close = self.head
+        if len(self.buffer) < length:
+            return
+        # One request in flight: nothing follows the body.
+        self.head = None
+        self.buffer.clear()
+        self._record(status, timing)
+        if close:  # as any HTTP/1.1 client does: open a new connection
+            assert self.transport is not None
+            self.retired = True
+            self.transport.close()
+            self.run.reconnects += 1
+            task = asyncio.get_running_loop().create_task(self._reconnect())
+            task.add_done_callback(self._failed)
+        else:
+            self._send()
+
+    def _record(self, status: int, timing: bytes) -> None:
+        run = self.run
+        run.answered += 1
+        if self.sent >= run.start_measuring:
+            run.latencies.append((time.perf_counter() - self.sent) * 1000)
+            run.statuses[status] = run.statuses.get(status, 0) + 1
+            if timing:
+                _parse_server_timing(timing, run.timings)
+
+    async def _reconnect(self) -> None:
+        run, loop = self.run, asyncio.get_running_loop()
+        await loop.create_connection(
+            lambda: _Client(run, self.index, self.done, self.sequence), run.host, run.port
+        )
+
+    def _failed(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() and not self.done.done():
+            self.done.set_exception(task.exception())  # type: ignore[arg-type]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and not self.retired and not self.done.done():
+            self.done.set_exception(exc)
+
+
 async def run_load(
     host: str,
     port: int,
@@ -104,38 +192,33 @@ async def run_load(
     warmup: float = 2.0,
 ) -> LoadResult:
     """Each client sends ``make_request(client_index, sequence)`` back to back for ``seconds``."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    timings: dict[str, list[float]] = {}
-    reconnects = answered = 0
-    start_measuring = time.perf_counter() + warmup
-    stop_at = start_measuring + seconds
+    loop = asyncio.get_running_loop()
+    run = _Run(host, port, make_request, warmup, seconds)
+    finished = []
+    for index in range(clients):
+        done: asyncio.Future[None] = loop.create_future()
+        await loop.create_connection(lambda i=index, d=done: _Client(run, i, d, 0), host, port)
+        finished.append(done)
+    await asyncio.gather(*finished)
+    return LoadResult(
+        len(run.latencies),
+        seconds,
+        run.latencies,
+        run.statuses,
+        run.timings,
+        run.reconnects,
+        run.answered,
+    )
 
-    async def client(index: int) -> None:
-        nonlocal reconnects, answered
-        reader, writer = await asyncio.open_connection(host, port)
-        sequence = 0
-        try:
-            while True:
-                sent = time.perf_counter()
-                if sent >= stop_at:
-                    return
-                writer.write(make_request(index, sequence))
-                sequence += 1
-                response = await _read_response(reader)
-                if response.close:  # as any HTTP/1.1 client does: open a new connection
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(host, port)
-                    reconnects += 1
-                done = time.perf_counter()
-                answered += 1
-                if sent >= start_measuring:
-                    latencies.append((done - sent) * 1000)
-                    statuses[response.status] = statuses.get(response.status, 0) + 1
-                    if response.timing:
-                        _parse_server_timing(response.timing, timings)
-        finally:
-            writer.close()
 
-    await asyncio.gather(*(client(i) for i in range(clients)))
-    return LoadResult(len(latencies), seconds, latencies, statuses, timings, reconnects, answered)
+def load(
+    host: str,
+    port: int,
+    clients: int,
+    seconds: float,
+    make_request: Requester,
+    warmup: float = 2.0,
+) -> LoadResult:
+    """:func:`run_load` on uvloop (the server's own event loop): the generator's CPU is taken
+    from the two cores the server runs on, so it should spend as little as it can."""
+    return uvloop.run(run_load(host, port, clients, seconds, make_request, warmup))

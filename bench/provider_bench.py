@@ -22,7 +22,7 @@ from functools import partial
 import httpx
 from fastapi import FastAPI
 
-from bench.loadgen import encode_request, run_load
+from bench.loadgen import encode_request, load
 from bench.server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -202,9 +202,8 @@ def main() -> None:
         warm_up(stack.url, stack.port, args.clients, args.warmup, partial(make_request, "warm-"))
         if args.pg_stats:
             reset_statement_stats(stack.url)
-        result = asyncio.run(
-            run_load("127.0.0.1", stack.port, args.clients, args.seconds, partial(make_request, ""))
-        )
+        request = partial(make_request, "")
+        result = load("127.0.0.1", stack.port, args.clients, args.seconds, request)
         if args.pg_stats:
             # Every callback stores its outcome: one row per call, whatever it did.
             print_statement_stats(stack.url, once_per_op="", by_rows=STORE_OUTCOME)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import socket
 import subprocess
@@ -17,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from bench.loadgen import Requester, run_load
+from bench.loadgen import Requester, load
 from croupier.db.embedded import EmbeddedPostgres, bin_path, scratch_data_dir
 from croupier.db.migrate import upgrade
 
@@ -213,7 +212,7 @@ def warm_up(url: str, port: int, clients: int, seconds: float, request: Requeste
     empty tables (autovacuum's first ANALYZE comes up to a minute later), e.g. an idempotency
     look-up scanning all of an operator's bets."""
     if seconds > 0:
-        asyncio.run(run_load("127.0.0.1", port, clients, seconds, request))
+        load("127.0.0.1", port, clients, seconds, request)
         _psql(url, "VACUUM ANALYZE")
 
 
@@ -231,6 +230,15 @@ def analytics_backlog(url: str) -> str:
         " ",
     ).split()
     return f"{int(count):,} transfers not folded yet, the oldest {float(age):.2f} s old"
+
+
+def wal_counters(url: str) -> tuple[int, int, int]:
+    """(records, full-page images, bytes) of WAL the server has written so far
+    (``pg_stat_wal``): a phase's share is the difference of two readings."""
+    records, fpi, size = _psql(
+        url, "SELECT wal_records, wal_fpi, wal_bytes FROM pg_stat_wal", "-At", "-F", " "
+    ).split()
+    return int(records), int(fpi), int(float(size))
 
 
 def reset_statement_stats(url: str) -> None:

@@ -10,13 +10,12 @@ minutes (other tenants), and a reference measured only after the load drifted wi
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
 import httpx
 
-from bench.loadgen import LoadResult, Requester, encode_request, run_load
+from bench.loadgen import LoadResult, Requester, encode_request, load
 from bench.server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -31,6 +30,7 @@ from bench.server import (
     print_statement_stats,
     process_tree_cpu_seconds,
     reset_statement_stats,
+    wal_counters,
     warm_up,
 )
 
@@ -127,6 +127,13 @@ class _CpuMeter:
         return {k: v * 1000 / max(operations, 1) for k, v in used.items()}
 
 
+def _wal_per(start: tuple[int, ...], end: tuple[int, ...], operations: int) -> str:
+    """WAL written between two ``wal_counters`` readings, per operation (the spins' figure also
+    holds the analytics fold's and autovacuum's WAL meanwhile)."""
+    records, fpi, size = ((b - a) / max(operations, 1) for a, b in zip(start, end, strict=True))
+    return f"{records:.1f} records, {fpi:.2f} full pages, {size / 1024:.2f} kB"
+
+
 def _print_server_timing(label: str, result: LoadResult) -> None:
     """The server's own Server-Timing figures: the spin service and the safety engine in it."""
     for name in ("spin", "safety"):
@@ -168,14 +175,16 @@ def main() -> None:
         if args.pg_stats:
             reset_statement_stats(stack.url)
         cpu = _CpuMeter(stack)
+        wal_start = wal_counters(stack.url)
         with StolenTime() as stolen_load:
-            result = asyncio.run(
-                run_load("127.0.0.1", stack.port, args.clients, args.seconds, requester("c"))
-            )
+            result = load("127.0.0.1", stack.port, args.clients, args.seconds, requester("c"))
         cpu_per_spin = cpu.per_operation(result.answered)
         backlog = analytics_backlog(stack.url)
+        wal_spins = _wal_per(wal_start, wal_counters(stack.url), result.answered)
+        wal_start = wal_counters(stack.url)
         with StolenTime() as stolen_after:
             after = pgbench_run(stack.url, clients=args.clients, seconds=half)
+        wal_pgbench = _wal_per(wal_start, wal_counters(stack.url), round(after * half))
         stolen = {
             "pgbench before": stolen_before,
             "spins": stolen_load,
@@ -183,9 +192,7 @@ def main() -> None:
         }
         light = None
         if args.light_clients:
-            light = asyncio.run(
-                run_load("127.0.0.1", stack.port, args.light_clients, 10, requester("l"))
-            )
+            light = load("127.0.0.1", stack.port, args.light_clients, 10, requester("l"))
         if args.pg_stats:
             # A spin is a bet row: written alone (insert_bet) or in a batch (insert_bets).
             print_statement_stats(
@@ -200,6 +207,7 @@ def main() -> None:
     # differs between the load and the reference, so does the ratio.
     print("  CPU time stolen: " + ", ".join(f"{k} {v.share:.1%}" for k, v in stolen.items()))
     _print_server_timing(f"{args.clients} players", result)
+    print(f"  WAL per spin: {wal_spins}; per pgbench transaction: {wal_pgbench}")
     print(f"  analytics at the end of the load: {backlog}")
     if light is not None:
         print(f"spin, {args.light_clients} players (unsaturated): {light.summary()}")
