@@ -90,8 +90,9 @@ class TestBatches:
         listener = await asyncpg.connect(asyncpg_dsn(database_url))
 
         def on_notify(*args: object) -> None:
-            audience, body = split_notification(str(args[3]))
-            notified.append({**json.loads(body), "audience": audience})
+            audiences, bodies = split_notification(str(args[3]))
+            for audience, body in zip(audiences, bodies, strict=True):
+                notified.append({**json.loads(body), "audience": audience})
 
         await listener.add_listener(CHANNEL, on_notify)
         try:

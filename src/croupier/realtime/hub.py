@@ -47,12 +47,22 @@ class Hub:
             del self._subscribers[audience]
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, raw: str) -> None:
-        # The audience comes first (service.publish_many), so an event nobody on this process
-        # listens for, the usual case with several workers, is dropped without parsing it.
-        audience, body = split_notification(raw)
-        if audience not in self._subscribers:
+        # The audiences come first (service.publish_many), so a notification with no event for
+        # anyone on this process, the usual case with several workers, is dropped unparsed.
+        audiences, events = split_notification(raw)
+        subscribers = self._subscribers
+        if not any(audience in subscribers for audience in audiences):
             return
-        asyncio.get_running_loop().create_task(self._deliver(audience, orjson.loads(body)))
+        wanted = [
+            (audience, orjson.loads(event))
+            for audience, event in zip(audiences, events, strict=True)
+            if audience in subscribers
+        ]
+        asyncio.get_running_loop().create_task(self._deliver_all(wanted))
+
+    async def _deliver_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        for audience, note in events:  # in the order they were published
+            await self._deliver(audience, note)
 
     async def _deliver(self, audience: str, note: dict[str, Any]) -> None:
         payload = note.get("payload")
