@@ -183,7 +183,7 @@ class _Client(asyncio.Protocol):
             self.done.set_exception(exc)
 
 
-async def run_load(
+def load(
     host: str,
     port: int,
     clients: int,
@@ -191,15 +191,11 @@ async def run_load(
     make_request: Requester,
     warmup: float = 2.0,
 ) -> LoadResult:
-    """Each client sends ``make_request(client_index, sequence)`` back to back for ``seconds``."""
-    loop = asyncio.get_running_loop()
+    """Each client sends ``make_request(client_index, sequence)`` back to back for ``seconds``
+    (after ``warmup`` seconds unmeasured), on uvloop: the generator's CPU is taken from the two
+    cores the server runs on, so it should spend as little as it can."""
     run = _Run(host, port, make_request, warmup, seconds)
-    finished = []
-    for index in range(clients):
-        done: asyncio.Future[None] = loop.create_future()
-        await loop.create_connection(lambda i=index, d=done: _Client(run, i, d, 0), host, port)
-        finished.append(done)
-    await asyncio.gather(*finished)
+    uvloop.run(_drive(run, clients))
     return LoadResult(
         len(run.latencies),
         seconds,
@@ -211,14 +207,13 @@ async def run_load(
     )
 
 
-def load(
-    host: str,
-    port: int,
-    clients: int,
-    seconds: float,
-    make_request: Requester,
-    warmup: float = 2.0,
-) -> LoadResult:
-    """:func:`run_load` on uvloop (the server's own event loop): the generator's CPU is taken
-    from the two cores the server runs on, so it should spend as little as it can."""
-    return uvloop.run(run_load(host, port, clients, seconds, make_request, warmup))
+async def _drive(run: _Run, clients: int) -> None:
+    loop = asyncio.get_running_loop()
+    finished = []
+    for index in range(clients):
+        done: asyncio.Future[None] = loop.create_future()
+        await loop.create_connection(
+            lambda i=index, d=done: _Client(run, i, d, 0), run.host, run.port
+        )
+        finished.append(done)
+    await asyncio.gather(*finished)
