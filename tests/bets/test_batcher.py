@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from croupier.bets import queries
 from croupier.bets.batcher import SpinBatcher
 from croupier.bets.spin import SpinKeyReusedError, SpinRequest
 from croupier.db.pool import asyncpg_dsn, create_pool, unit_of_work
@@ -117,6 +118,13 @@ class TestBatches:
             assert row["xp_gained"] == 100 and row["jackpot_contribution"] == 1
             assert await _cash(pool, player.subject_id) == row["cash_after"]
             assert result.safety is not None  # type: ignore[attr-defined]
+            # A batched bet is built from the row written, not read back: it must be the bet
+            # as the database holds it, column for column, as a lone spin's is.
+            async with pool.acquire() as conn:
+                stored = await queries.bet_by_key(
+                    conn, world.operator["id"], player.subject_id, row["idempotency_key"]
+                )
+            assert stored is not None and dict(bet) == dict(stored)
         xp = await pool.fetch("SELECT vip_experience FROM players WHERE vip_experience > 0")
         assert len(xp) == 12 and {r["vip_experience"] for r in xp} == {100}
         assert await pool.fetchval("SELECT count(*) FROM safety_sessions") == 12

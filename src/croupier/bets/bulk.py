@@ -27,9 +27,10 @@ Backfilled rounds are not pushed to sockets: they are history, nobody is watchin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from time import perf_counter
 from typing import Any, Protocol
 
@@ -38,7 +39,14 @@ import orjson
 
 from croupier.bets import queries
 from croupier.bets.errors import ExternalGameError
-from croupier.bets.spin import SpinRequest, check_stake, p_loss, spin, spin_event
+from croupier.bets.spin import (
+    SpinRequest,
+    check_stake,
+    p_loss,
+    spin,
+    spin_event,
+    spin_fingerprint,
+)
 from croupier.bonuses import service as bonuses
 from croupier.db.clock import set_clock
 from croupier.games import service as games_service
@@ -100,8 +108,9 @@ class RunReport:
     unplayed: PlannedRound | None = None  # the round the run stopped before, if any
     refusal: CroupierError | None = None
     # Live runs only (``live=True``), one per played round: the bet row as the spin returns
-    # it, and the safety engine's assessment of the round.
-    bets: list[asyncpg.Record] = field(default_factory=list)
+    # it (a lone spin's record, or a bulk round's view of the same columns), and the safety
+    # engine's assessment of the round.
+    bets: list[Mapping[str, Any]] = field(default_factory=list)
     assessments: list[SafetyAssessment | None] = field(default_factory=list)
     safety_ms: float = 0.0  # wall time in the safety engine (its part of Server-Timing)
 
@@ -142,6 +151,14 @@ class _Round:
     @property
     def win(self) -> int:
         return self.outcome.total_win
+
+    @cached_property
+    def outcome_json(self) -> dict[str, Any]:
+        return self.outcome.to_json()
+
+    @cached_property
+    def round_ref(self) -> str:  # the transfers' reference, read three times
+        return str(self.round_id)
 
 
 @dataclass
@@ -317,7 +334,7 @@ class _Batch:
         planned = _Round(
             run, plan, game, uuid.uuid4(), outcome, contribution, run.cash_balance, pool
         )
-        planned.fingerprint = _spin_request(player, plan, self.is_seeded).fingerprint()
+        planned.fingerprint = spin_fingerprint(plan.game_id, plan.stake, False)  # never fair
         key = f"spin:{player.player_id}:{plan.idempotency_key}"
         planned.debit = len(self.transfers)
         self.transfers.append(
@@ -331,7 +348,7 @@ class _Batch:
                 cash_part=plan.stake,
                 bonus_part=0,
                 to_account_id=run.house,
-                reference=str(planned.round_id),
+                reference=planned.round_ref,
                 at=plan.at,
             )
         )
@@ -351,12 +368,12 @@ class _Batch:
                     type="win" if planned.win else "jackpot_contribution",
                     idempotency_key=f"{key}:settle",
                     request={
-                        "round": str(planned.round_id),
+                        "round": planned.round_ref,
                         "win": planned.win,
                         "contribution": contribution,
                     },
                     legs=legs,
-                    reference=str(planned.round_id),
+                    reference=planned.round_ref,
                     at=plan.at,
                 )
             )
@@ -404,19 +421,25 @@ class _Batch:
             for run in runs:
                 if run.report.stop == JACKPOT:
                     await self._pay_jackpot(run, run.rounds[-1])
-            # Live rounds get their bets whole: the spin's response and its push.
-            bets = await queries.insert_bets(
-                conn, [self._bet_row(planned, posted) for planned in rounds], whole=self.live
-            )
-            for planned, bet in zip(rounds, bets, strict=True):
+            rows = [self._bet_row(planned, posted) for planned in rounds]
+            added = await queries.insert_bets(conn, rows)
+            for planned, bet in zip(rounds, added, strict=True):
                 planned.bet_id = bet["id"]
                 if planned.jackpot is not None:
                     await jackpots.attach_bet(conn, planned.jackpot, bet["id"])
             if self.live:
-                await self._push(rounds, bets)
+                # The spin's response and its push: each bet as the database now holds it,
+                # from the row just written and what the insert added (not read back).
+                await self._push(
+                    rounds,
+                    [
+                        _bet_view(planned, row, bet)
+                        for planned, row, bet in zip(rounds, rows, added, strict=True)
+                    ],
+                )
         await self._close(runs)
 
-    async def _push(self, rounds: list[_Round], rows: list[asyncpg.Record]) -> None:
+    async def _push(self, rounds: list[_Round], rows: list[Mapping[str, Any]]) -> None:
         """Live rounds: the spin's push for each, and its bet row for the response."""
         await realtime.publish_many(
             self.conn,
@@ -443,7 +466,7 @@ class _Batch:
             operator_id=player.operator_id,
             player_id=player.player_id,
             player_cash_account=run.accounts.cash_id,
-            round_ref=str(planned.round_id),
+            round_ref=planned.round_ref,
         )
         amount = planned.jackpot.amount if planned.jackpot else 0
         planned.cash_after += amount
@@ -518,7 +541,7 @@ class _Batch:
                 game_key=game["slug"],
                 stake_cash=staked,
                 stake_bonus=0,
-                round_ref=str(run.rounds[-1].round_id),
+                round_ref=run.rounds[-1].round_ref,
             )
 
     def _bet_row(self, planned: _Round, posted: list[ledger.TransferResult]) -> tuple[Any, ...]:
@@ -541,7 +564,7 @@ class _Batch:
             jackpot,
             plan.stake - planned.win - jackpot,  # ggr
             vip.wager_xp(plan.stake),
-            orjson.dumps(planned.outcome.to_json()).decode(),
+            orjson.dumps(planned.outcome_json).decode(),
             planned.cash_after,
             planned.player.bonus,  # bonus_after: no bulk round moves bonus money
             str(posted[planned.debit].transfer_id),
@@ -583,6 +606,36 @@ class _Batch:
         report.assessments.append(result.safety)
         report.safety_ms += result.safety_ms
         return played
+
+
+_BULK_NAMES = tuple(name for name, _ in queries.BULK_COLUMNS)
+
+
+def _bet_view(planned: _Round, row: tuple[Any, ...], added: asyncpg.Record) -> dict[str, Any]:
+    """A bulk round's bet with the columns ``queries.BET_COLUMNS`` gives (as ``insert_bet``
+    returns a lone spin's), from its inserted row and what the insert added; the values the
+    row does not set are the bulk insert's (cash only, no provably-fair seed)."""
+    bet = dict(zip(_BULK_NAMES, row, strict=True))
+    for name in ("is_seeded", "game_version", "channel"):  # not among BET_COLUMNS
+        del bet[name]
+    bet.update(
+        id=added["id"],
+        game_key=planned.game["slug"],
+        game_name=planned.game["name"],
+        stake_bonus=0,
+        stake_free=0,
+        win_bonus=0,
+        affiliate_id=added["affiliate_id"],
+        affiliate_share=added["affiliate_share"],
+        outcome=planned.outcome_json,
+        rng="csprng",
+        fair_seed_id=None,
+        client_seed=None,
+        nonce=None,
+        server_seed_hash=None,
+        server_seed=None,
+    )
+    return bet
 
 
 def _spin_request(player: Player, plan: PlannedRound, is_seeded: bool) -> SpinRequest:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from time import perf_counter
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query, Request, Response
@@ -34,7 +35,7 @@ spin_router = APIRouter(tags=["bets"], route_class=FastRoute)
 SPIN_HEADERS = HeaderParams(SpinHeaders)
 
 
-def bet_out(row: asyncpg.Record, model: type[BetOut] = BetOut, **extra: object) -> BetOut:
+def bet_out(row: Mapping[str, Any], model: type[BetOut] = BetOut, **extra: object) -> BetOut:
     data = dict(row)
     data["balances"] = {"cash": row["cash_after"], "bonus": row["bonus_after"]}
     return model.model_validate(data | extra)

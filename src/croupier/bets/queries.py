@@ -118,19 +118,17 @@ JOIN players p ON p.id = u.player_id
 LEFT JOIN affiliates a ON a.id = p.affiliate_id
 ORDER BY u.ord
 """
-_BULK_INSERT_IDS = f"{_BULK_INSERT} RETURNING id, round_id"
-_BULK_INSERT_ROWS = f"""WITH b AS ({_BULK_INSERT} RETURNING *)
-SELECT {BET_COLUMNS} FROM b JOIN games g ON g.id = b.game_id
-LEFT JOIN fair_seeds fs ON fs.id = b.fair_seed_id"""
+_BULK_INSERT_RETURNING = f"{_BULK_INSERT} RETURNING id, round_id, affiliate_id, affiliate_share"
 
 
 async def insert_bets(
-    conn: asyncpg.Connection, rows: list[tuple[Any, ...]], *, whole: bool = False
+    conn: asyncpg.Connection, rows: list[tuple[Any, ...]]
 ) -> list[asyncpg.Record]:
     """Log many cash rounds at once (rows in BULK_COLUMNS order), with the affiliate share as
-    insert_bet takes it (the player's terms now, on the GGR, floored). Each bet's id and round,
-    in order; ``whole``: each bet as :func:`insert_bet` returns it."""
-    returned = await conn.fetch(_BULK_INSERT_ROWS if whole else _BULK_INSERT_IDS, rows)
+    insert_bet takes it (the player's terms now, on the GGR, floored). For each bet, in order:
+    what the database adds to the row (id, round_id, affiliate_id, affiliate_share); the caller
+    has the rest (``bets.bulk`` builds a live round's view of its bet from the two)."""
+    returned = await conn.fetch(_BULK_INSERT_RETURNING, rows)
     by_round = {row["round_id"]: row for row in returned}
     return [by_round[row[3]] for row in rows]
 

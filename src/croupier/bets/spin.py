@@ -8,6 +8,7 @@ bet log row → outbox event. The caller's unit of work commits; the event leave
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from time import perf_counter
@@ -57,12 +58,17 @@ class SpinRequest:
     channel: str = "web"  # RTP monitoring slices rounds by channel (reference B2.3)
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"gameId": self.game_id, "stake": self.stake, "fair": self.provably_fair}
+        return spin_fingerprint(self.game_id, self.stake, self.provably_fair)
+
+
+def spin_fingerprint(game_id: int, stake: int, provably_fair: bool) -> dict[str, Any]:
+    """What a spin request asks for, as its Idempotency-Key's request hash covers it."""
+    return {"gameId": game_id, "stake": stake, "fair": provably_fair}
 
 
 @dataclass(frozen=True)
 class SpinResult:
-    bet: asyncpg.Record
+    bet: Mapping[str, Any]  # the bet's BET_COLUMNS (a record, or bets.bulk's view of one)
     safety: SafetyAssessment | None  # None for a replayed round: it was assessed when played
     # Wall time spent in the player-safety engine (its pre-check and its scoring), in ms: what
     # the engine adds to a spin, reported to clients as Server-Timing (issue: < 2 ms p99).
@@ -393,7 +399,7 @@ def p_loss(game: asyncpg.Record) -> float | None:
     return game["paytable"].get("math", {}).get("pLoss")
 
 
-def spin_event(bet: asyncpg.Record) -> dict[str, Any]:
+def spin_event(bet: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "betId": bet["id"],
         "roundId": str(bet["round_id"]),
