@@ -544,10 +544,10 @@ class _Batch:
                 round_ref=run.rounds[-1].round_ref,
             )
 
-    def _bet_row(self, planned: _Round, posted: list[ledger.TransferResult]) -> tuple[Any, ...]:
+    def _bet_row(self, planned: _Round, posted: list[int]) -> tuple[Any, ...]:
         plan, player = planned.plan, planned.player.player
         jackpot = planned.jackpot.amount if planned.jackpot else 0
-        settle = posted[planned.settle].transfer_id if planned.settle is not None else None
+        settle = posted[planned.settle] if planned.settle is not None else None
         return (
             player.operator_id,
             player.player_id,
@@ -567,7 +567,7 @@ class _Batch:
             orjson.dumps(planned.outcome_json).decode(),
             planned.cash_after,
             planned.player.bonus,  # bonus_after: no bulk round moves bonus money
-            str(posted[planned.debit].transfer_id),
+            str(posted[planned.debit]),
             None if settle is None else str(settle),
             self.is_seeded,
             planned.game["version"],

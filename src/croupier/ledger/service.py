@@ -240,13 +240,12 @@ async def lock_balances(
     return {row["id"]: (row["balance"], row["reserved"]) for row in rows}
 
 
-async def post_many(
-    conn: asyncpg.Connection, transfers: Sequence[PlannedTransfer]
-) -> list[TransferResult]:
+async def post_many(conn: asyncpg.Connection, transfers: Sequence[PlannedTransfer]) -> list[int]:
     """Post every transfer, in order, in one call, or none: a taken key or a balance that
     would go short at any point fails the whole batch (IdempotencyKeyReusedError,
-    InvalidTransferError); it is never stored as a rejection."""
-    rows = await _call_value(
+    InvalidTransferError); it is never stored as a rejection. The transfers' ids, in order
+    (a caller that needs a balance after planned it from the balances it locked)."""
+    return await _call_value(
         queries.post_many(
             conn,
             transfers=[
@@ -260,17 +259,6 @@ async def post_many(
             ],
         )
     )
-    return [
-        TransferResult(
-            transfer_id=row["transfer_id"],
-            status="posted",
-            reject_code=None,
-            balances=dict(zip(row["account_ids"], row["balances"], strict=True)),
-            replayed=False,
-            created_at=row["created_at"],
-        )
-        for row, transfer in zip(rows, transfers, strict=True)
-    ]
 
 
 async def hold(

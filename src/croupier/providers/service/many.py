@@ -255,7 +255,7 @@ async def _write(
     stored = []
     for item in items:
         body, session = item.body, item.session
-        transfer_id = posted[item.transfer].transfer_id if item.transfer is not None else None
+        transfer_id = posted[item.transfer] if item.transfer is not None else None
         response = success_body(body.transaction_id, item.balance, session.currency)
         row = {
             "provider_id": item.provider_id,
