@@ -157,7 +157,7 @@ class _Round:
         return self.outcome.to_json()
 
     @cached_property
-    def round_ref(self) -> str:  # the transfers' reference, read three times
+    def round_ref(self) -> str:  # the round's reference, read four times
         return str(self.round_id)
 
 
@@ -433,7 +433,7 @@ class _Batch:
                 await self._push(
                     rounds,
                     [
-                        _bet_view(planned, row, bet)
+                        queries.bulk_bet(row, bet, game=planned.game, outcome=planned.outcome_json)
                         for planned, row, bet in zip(rounds, rows, added, strict=True)
                     ],
                 )
@@ -606,36 +606,6 @@ class _Batch:
         report.assessments.append(result.safety)
         report.safety_ms += result.safety_ms
         return played
-
-
-_BULK_NAMES = tuple(name for name, _ in queries.BULK_COLUMNS)
-
-
-def _bet_view(planned: _Round, row: tuple[Any, ...], added: asyncpg.Record) -> dict[str, Any]:
-    """A bulk round's bet with the columns ``queries.BET_COLUMNS`` gives (as ``insert_bet``
-    returns a lone spin's), from its inserted row and what the insert added; the values the
-    row does not set are the bulk insert's (cash only, no provably-fair seed)."""
-    bet = dict(zip(_BULK_NAMES, row, strict=True))
-    for name in ("is_seeded", "game_version", "channel"):  # not among BET_COLUMNS
-        del bet[name]
-    bet.update(
-        id=added["id"],
-        game_key=planned.game["slug"],
-        game_name=planned.game["name"],
-        stake_bonus=0,
-        stake_free=0,
-        win_bonus=0,
-        affiliate_id=added["affiliate_id"],
-        affiliate_share=added["affiliate_share"],
-        outcome=planned.outcome_json,
-        rng="csprng",
-        fair_seed_id=None,
-        client_seed=None,
-        nonce=None,
-        server_seed_hash=None,
-        server_seed=None,
-    )
-    return bet
 
 
 def _spin_request(player: Player, plan: PlannedRound, is_seeded: bool) -> SpinRequest:

@@ -133,6 +133,30 @@ async def insert_bets(
     return [by_round[row[3]] for row in rows]
 
 
+# What a bulk round's bet holds beyond its BULK_COLUMNS row: a cash round of the CSPRNG, with
+# no provably-fair seed (the columns ``_BULK_INSERT`` leaves to their defaults or sets itself).
+_BULK_DEFAULTS = {
+    "stake_bonus": 0, "stake_free": 0, "win_bonus": 0, "rng": "csprng", "fair_seed_id": None,
+    "client_seed": None, "nonce": None, "server_seed_hash": None, "server_seed": None,
+}  # fmt: skip
+_BULK_ONLY = ("is_seeded", "game_version", "channel")  # written, but not among BET_COLUMNS
+
+
+def bulk_bet(
+    row: tuple[Any, ...], added: asyncpg.Record, *, game: asyncpg.Record, outcome: dict[str, Any]
+) -> dict[str, Any]:
+    """A bet :func:`insert_bets` wrote, with the columns BET_COLUMNS gives (as
+    :func:`insert_bet` returns a lone spin's), from its row, what the insert added, its game
+    and its outcome: nothing read back."""
+    bet = dict(zip((name for name, _ in BULK_COLUMNS), row, strict=True))
+    for name in _BULK_ONLY:
+        del bet[name]
+    bet.update(_BULK_DEFAULTS)
+    bet.update(added)  # id, round_id, affiliate_id, affiliate_share
+    bet.update(game_key=game["slug"], game_name=game["name"], outcome=outcome)
+    return bet
+
+
 async def get_bet(
     conn: asyncpg.Connection, scope: Scope, bet_id: int, player_id: int | None
 ) -> asyncpg.Record | None:
