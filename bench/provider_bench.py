@@ -208,13 +208,16 @@ def main() -> None:
             # Every callback stores its outcome: one row per call, whatever it did.
             print_statement_stats(stack.url, once_per_op="", by_rows=STORE_OUTCOME)
         audit_ok = asyncio.run(_audit(stack.url))
-        tps = pgbench_tps(stack.url, clients=args.clients, seconds=int(args.seconds))
+        tps = pgbench_tps(
+            stack.url, clients=args.clients, seconds=int(args.seconds), scale=args.pgbench_scale
+        )
     print(
         f"provider callbacks (debit+credit), {args.clients} rounds at once, "
         f"{args.workers} workers: {result.summary()}"
     )
     print(
-        f"rounds/s {result.rate / 2:,.0f}; pgbench TPC-B {tps:,.0f} tps; "
+        f"rounds/s {result.rate / 2:,.0f};"
+        f" pgbench TPC-B (scale {args.pgbench_scale}) {tps:,.0f} tps; "
         f"callbacks/pgbench {result.rate / tps:.2f}x, rounds/pgbench {result.rate / 2 / tps:.2f}x;"
         f" ledger audit {'ok' if audit_ok else 'FAILED'}"
     )

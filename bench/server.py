@@ -298,6 +298,14 @@ def load_arguments(unit: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--pg-stats", action="store_true", help=f"print the server's time per statement per {unit}"
     )
+    parser.add_argument(
+        "--pgbench-scale",
+        type=int,
+        default=10,
+        help="the reference's `pgbench -i -s`: 10 in every recorded run; pgbench's guide asks"
+        " for at least the clients (64), below which it measures update contention on the"
+        " branch rows (a higher, steadier reference: bench/RESULTS.md, Spins, Session 26)",
+    )
     return parser
 
 

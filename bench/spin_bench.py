@@ -6,6 +6,7 @@ the ratio is taken against the mean of the two. This box's speed drifts by 20-30
 minutes (other tenants), and a reference measured only after the load drifted with it.
 
     .venv/bin/python -m bench.spin_bench [--seconds 20] [--clients 64] [--workers 2]
+        [--pgbench-scale 10]
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def main() -> None:
             return request
 
         warm_up(stack.url, stack.port, args.clients, args.warmup, requester("w"))
-        pgbench_init(stack.url)
+        pgbench_init(stack.url, scale=args.pgbench_scale)
         half = max(int(args.seconds) // 2, 1)
         with StolenTime() as stolen_before:
             before = pgbench_run(stack.url, clients=args.clients, seconds=half)
@@ -213,7 +214,8 @@ def main() -> None:
         print(f"spin, {args.light_clients} players (unsaturated): {light.summary()}")
         _print_server_timing(f"{args.light_clients} players", light)
     print(
-        f"pgbench TPC-B-like, {args.clients} clients: {reference:,.0f} tps"
+        f"pgbench TPC-B-like, {args.clients} clients, scale {args.pgbench_scale}:"
+        f" {reference:,.0f} tps"
         f" ({before:,.0f} just before the load, {after:,.0f} just after)"
     )
     print(f"ratio spins/s ÷ pgbench tps: {result.rate / reference:.2f}")
