@@ -107,13 +107,14 @@ BULK_COLUMNS = (
     ("created_at", "timestamptz"),
     ("channel", "text"),
 )
-_SELECTED = (f"u.{name}::json" if name == "outcome" else f"u.{name}" for name, _ in BULK_COLUMNS)
+_BULK_NAMES = tuple(name for name, _ in BULK_COLUMNS)
+_SELECTED = (f"u.{name}::json" if name == "outcome" else f"u.{name}" for name in _BULK_NAMES)
 _BULK_INSERT = f"""
-INSERT INTO bets ({", ".join(name for name, _ in BULK_COLUMNS)}, stake_bonus, win_bonus, rng,
+INSERT INTO bets ({", ".join(_BULK_NAMES)}, stake_bonus, win_bonus, rng,
                   affiliate_id, affiliate_share)
 SELECT {", ".join(_SELECTED)},
        0, 0, 'csprng', a.id, coalesce({_affiliate_share("u.ggr", "a.revenue_share_bp")}, 0)
-FROM unnest($1::bet_bulk_row[]) WITH ORDINALITY AS u({", ".join(n for n, _ in BULK_COLUMNS)}, ord)
+FROM unnest($1::bet_bulk_row[]) WITH ORDINALITY AS u({", ".join(_BULK_NAMES)}, ord)
 JOIN players p ON p.id = u.player_id
 LEFT JOIN affiliates a ON a.id = p.affiliate_id
 ORDER BY u.ord
@@ -148,7 +149,7 @@ def bulk_bet(
     """A bet :func:`insert_bets` wrote, with the columns BET_COLUMNS gives (as
     :func:`insert_bet` returns a lone spin's), from its row, what the insert added, its game
     and its outcome: nothing read back."""
-    bet = dict(zip((name for name, _ in BULK_COLUMNS), row, strict=True))
+    bet = dict(zip(_BULK_NAMES, row, strict=True))
     for name in _BULK_ONLY:
         del bet[name]
     bet.update(_BULK_DEFAULTS)
