@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -181,6 +182,40 @@ def pgbench_init(url: str, scale: int = 10) -> None:
 
 def pgbench_run(url: str, clients: int = 64, seconds: int = 20) -> float:
     """TPC-B-like tps over ``seconds`` on the database :func:`pgbench_init` made."""
+    return _pgbench(url, clients, seconds)[0]
+
+
+@dataclass(frozen=True)
+class PgbenchPhase:
+    """One measured pgbench run: its rate, the CPU a transaction cost (PostgreSQL's and
+    pgbench's own), and the share of the machine's CPU stolen meanwhile."""
+
+    tps: float
+    postgres_ms: float  # CPU a transaction, in the database server
+    client_ms: float  # CPU a transaction, in pgbench itself
+    stolen: float
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.postgres_ms + self.client_ms
+
+
+def pgbench_phase(stack: Stack, clients: int = 64, seconds: int = 20) -> PgbenchPhase:
+    """:func:`pgbench_run` with its CPU measured, for a reference that the box's speed does
+    not move: what a transaction costs, as the load's CPU meter says what an operation does."""
+    postgres = postgres_cpu_seconds(stack)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with StolenTime() as stolen:
+        tps, transactions = _pgbench(stack.url, clients, seconds)
+    postgres = postgres_cpu_seconds(stack) - postgres
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client = ended.ru_utime + ended.ru_stime - children.ru_utime - children.ru_stime
+    per = 1000 / max(transactions, 1)
+    return PgbenchPhase(tps, postgres * per, client * per, stolen.share)
+
+
+def _pgbench(url: str, clients: int, seconds: int) -> tuple[float, int]:
+    """(tps, transactions processed) of a TPC-B-like run."""
     out = subprocess.run(
         [
             str(bin_path("pgbench")),
@@ -198,8 +233,10 @@ def pgbench_run(url: str, clients: int = 64, seconds: int = 20) -> float:
         capture_output=True,
         text=True,
     ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("tps ="))
-    return float(line.split()[2])
+    lines = out.splitlines()
+    tps = float(next(line for line in lines if line.startswith("tps =")).split()[2])
+    processed = next(line for line in lines if "transactions actually processed" in line)
+    return tps, int(processed.split(":")[1].split("/")[0])
 
 
 def _pgbench_url(url: str) -> str:

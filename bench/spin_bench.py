@@ -5,14 +5,24 @@ pgbench runs for half the load's time just before the measured load and again ju
 the ratio is taken against the mean of the two. This box's speed drifts by 20-30 % over
 minutes (other tenants), and a reference measured only after the load drifted with it.
 
+``--rounds N`` alternates N loads with N + 1 pgbench runs on the same server, each load
+against the two runs beside it, and reports the median: one run's ratio has swung from 0.34
+to 0.83 on this box with the code unchanged, as the hypervisor stole CPU from one phase and
+not the other. Each round also gives a ratio of costs that the stolen time does not move:
+the CPU a pgbench transaction costs (PostgreSQL and pgbench) ÷ the CPU a spin costs (the
+server, PostgreSQL and the load generator), i.e. spins per CPU-second against transactions per
+CPU-second.
+
     .venv/bin/python -m bench.spin_bench [--seconds 20] [--clients 64] [--workers 2]
-        [--pgbench-scale 10]
+        [--pgbench-scale 10] [--rounds 1]
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import time
+from dataclasses import dataclass
 
 import httpx
 
@@ -20,13 +30,14 @@ from bench.loadgen import LoadResult, Requester, encode_request, load
 from bench.server import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    PgbenchPhase,
     Stack,
     StolenTime,
     analytics_backlog,
     croupier_stack,
     load_arguments,
     pgbench_init,
-    pgbench_run,
+    pgbench_phase,
     postgres_cpu_seconds,
     print_statement_stats,
     process_tree_cpu_seconds,
@@ -144,6 +155,43 @@ def _print_server_timing(label: str, result: LoadResult) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Round:
+    """One measured load between two pgbench runs."""
+
+    result: LoadResult
+    cpu_per_spin: dict[str, float]
+    stolen: float
+    before: PgbenchPhase
+    after: PgbenchPhase
+
+    @property
+    def reference(self) -> float:
+        return (self.before.tps + self.after.tps) / 2
+
+    @property
+    def ratio(self) -> float:
+        return self.result.rate / self.reference
+
+    @property
+    def cpu_ratio(self) -> float:
+        """pgbench's CPU a transaction ÷ a spin's: spins per CPU-second ÷ transactions per
+        CPU-second, which no stolen time or idle core moves."""
+        pgbench_cpu = (self.before.cpu_ms + self.after.cpu_ms) / 2
+        return pgbench_cpu / sum(self.cpu_per_spin.values())
+
+
+def _print_round(number: int, measured: _Round) -> None:
+    result, before, after = measured.result, measured.before, measured.after
+    print(
+        f"round {number}: {result.rate:,.0f} spins/s, p50 {result.percentile(0.5):.1f} ms,"
+        f" p99 {result.percentile(0.99):.1f} ms; pgbench {measured.reference:,.0f} tps"
+        f" ({before.tps:,.0f} / {after.tps:,.0f}); ratio {measured.ratio:.2f};"
+        f" CPU ratio {measured.cpu_ratio:.2f}; stolen {before.stolen:.0%} / {measured.stolen:.0%}"
+        f" / {after.stolen:.0%}"
+    )
+
+
 def main() -> None:
     parser = load_arguments("spin")
     parser.add_argument(
@@ -151,6 +199,12 @@ def main() -> None:
         type=int,
         default=4,
         help="a second, unsaturated phase: what the safety engine adds without queueing",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="loads alternating with pgbench runs (N loads, N + 1 runs); the median is reported",
     )
     args = parser.parse_args()
     with croupier_stack(workers=args.workers, pg_stats=args.pg_stats) as stack:
@@ -171,26 +225,25 @@ def main() -> None:
         warm_up(stack.url, stack.port, args.clients, args.warmup, requester("w"))
         pgbench_init(stack.url, scale=args.pgbench_scale)
         half = max(int(args.seconds) // 2, 1)
-        with StolenTime() as stolen_before:
-            before = pgbench_run(stack.url, clients=args.clients, seconds=half)
+        before = pgbench_phase(stack, clients=args.clients, seconds=half)
         if args.pg_stats:
             reset_statement_stats(stack.url)
-        cpu = _CpuMeter(stack)
-        wal_start = wal_counters(stack.url)
-        with StolenTime() as stolen_load:
-            result = load("127.0.0.1", stack.port, args.clients, args.seconds, requester("c"))
-        cpu_per_spin = cpu.per_operation(result.answered)
-        backlog = analytics_backlog(stack.url)
-        wal_spins = _wal_per(wal_start, wal_counters(stack.url), result.answered)
-        wal_start = wal_counters(stack.url)
-        with StolenTime() as stolen_after:
-            after = pgbench_run(stack.url, clients=args.clients, seconds=half)
-        wal_pgbench = _wal_per(wal_start, wal_counters(stack.url), round(after * half))
-        stolen = {
-            "pgbench before": stolen_before,
-            "spins": stolen_load,
-            "pgbench after": stolen_after,
-        }
+        rounds: list[_Round] = []
+        for number in range(1, max(args.rounds, 1) + 1):
+            cpu = _CpuMeter(stack)
+            wal_start = wal_counters(stack.url)
+            with StolenTime() as stolen_load:
+                result = load(
+                    "127.0.0.1", stack.port, args.clients, args.seconds, requester(f"c{number}-")
+                )
+            cpu_per_spin = cpu.per_operation(result.answered)
+            backlog = analytics_backlog(stack.url)
+            wal_spins = _wal_per(wal_start, wal_counters(stack.url), result.answered)
+            wal_start = wal_counters(stack.url)
+            after = pgbench_phase(stack, clients=args.clients, seconds=half)
+            wal_pgbench = _wal_per(wal_start, wal_counters(stack.url), round(after.tps * half))
+            rounds.append(_Round(result, cpu_per_spin, stolen_load.share, before, after))
+            before = after
         light = None
         if args.light_clients:
             light = load("127.0.0.1", stack.port, args.light_clients, 10, requester("l"))
@@ -201,13 +254,16 @@ def main() -> None:
                 once_per_op="",
                 by_rows=("WITH terms AS", "INSERT INTO bets", "WITH b AS ( INSERT INTO bets"),
             )
-        reference = (before + after) / 2
-    print(f"spin, {args.clients} players, {args.workers} workers: {result.summary()}")
-    print("  CPU per spin: " + ", ".join(f"{k} {v:.3f} ms" for k, v in cpu_per_spin.items()))
+    last = rounds[-1]
+    print(f"spin, {args.clients} players, {args.workers} workers: {last.result.summary()}")
+    print("  CPU per spin: " + ", ".join(f"{k} {v:.3f} ms" for k, v in last.cpu_per_spin.items()))
     # Time the hypervisor gave this machine's CPUs to other tenants, in each phase: when it
     # differs between the load and the reference, so does the ratio.
-    print("  CPU time stolen: " + ", ".join(f"{k} {v.share:.1%}" for k, v in stolen.items()))
-    _print_server_timing(f"{args.clients} players", result)
+    print(
+        f"  CPU time stolen: pgbench before {last.before.stolen:.1%}, spins {last.stolen:.1%},"
+        f" pgbench after {last.after.stolen:.1%}"
+    )
+    _print_server_timing(f"{args.clients} players", last.result)
     print(f"  WAL per spin: {wal_spins}; per pgbench transaction: {wal_pgbench}")
     print(f"  analytics at the end of the load: {backlog}")
     if light is not None:
@@ -215,10 +271,25 @@ def main() -> None:
         _print_server_timing(f"{args.light_clients} players", light)
     print(
         f"pgbench TPC-B-like, {args.clients} clients, scale {args.pgbench_scale}:"
-        f" {reference:,.0f} tps"
-        f" ({before:,.0f} just before the load, {after:,.0f} just after)"
+        f" {last.reference:,.0f} tps"
+        f" ({last.before.tps:,.0f} just before the load, {last.after.tps:,.0f} just after);"
+        f" CPU a transaction {last.after.cpu_ms:.3f} ms"
+        f" (postgres {last.after.postgres_ms:.3f}, pgbench {last.after.client_ms:.3f})"
     )
-    print(f"ratio spins/s ÷ pgbench tps: {result.rate / reference:.2f}")
+    print(f"ratio spins/s ÷ pgbench tps: {last.ratio:.2f}")
+    print(f"CPU ratio (pgbench's CPU a transaction ÷ a spin's): {last.cpu_ratio:.2f}")
+    if len(rounds) > 1:
+        for number, measured in enumerate(rounds, 1):
+            _print_round(number, measured)
+        ratios = [r.ratio for r in rounds]
+        cpu_ratios = [r.cpu_ratio for r in rounds]
+        p99s = [r.result.percentile(0.99) for r in rounds]
+        print(
+            f"median of {len(rounds)} rounds: ratio {statistics.median(ratios):.2f}"
+            f" ({min(ratios):.2f}-{max(ratios):.2f}), CPU ratio"
+            f" {statistics.median(cpu_ratios):.2f} ({min(cpu_ratios):.2f}-{max(cpu_ratios):.2f}),"
+            f" p99 {statistics.median(p99s):.1f} ms ({min(p99s):.1f}-{max(p99s):.1f})"
+        )
 
 
 if __name__ == "__main__":
