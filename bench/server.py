@@ -191,13 +191,10 @@ class PgbenchPhase:
     pgbench's own), and the share of the machine's CPU stolen meanwhile."""
 
     tps: float
+    transactions: int
     postgres_ms: float  # CPU a transaction, in the database server
     client_ms: float  # CPU a transaction, in pgbench itself
     stolen: float
-
-    @property
-    def cpu_ms(self) -> float:
-        return self.postgres_ms + self.client_ms
 
 
 def pgbench_phase(stack: Stack, clients: int = 64, seconds: int = 20) -> PgbenchPhase:
@@ -211,7 +208,7 @@ def pgbench_phase(stack: Stack, clients: int = 64, seconds: int = 20) -> Pgbench
     ended = resource.getrusage(resource.RUSAGE_CHILDREN)
     client = ended.ru_utime + ended.ru_stime - children.ru_utime - children.ru_stime
     per = 1000 / max(transactions, 1)
-    return PgbenchPhase(tps, postgres * per, client * per, stolen.share)
+    return PgbenchPhase(tps, transactions, postgres * per, client * per, stolen.share)
 
 
 def _pgbench(url: str, clients: int, seconds: int) -> tuple[float, int]:

@@ -174,11 +174,17 @@ class _Round:
         return self.result.rate / self.reference
 
     @property
+    def pgbench_cpu(self) -> tuple[float, float]:
+        """The CPU a transaction cost (PostgreSQL's, pgbench's) in the two runs beside the
+        load, as their mean, like the reference's rate."""
+        runs = (self.before, self.after)
+        return sum(r.postgres_ms for r in runs) / 2, sum(r.client_ms for r in runs) / 2
+
+    @property
     def cpu_ratio(self) -> float:
         """pgbench's CPU a transaction ÷ a spin's: spins per CPU-second ÷ transactions per
         CPU-second, which no stolen time or idle core moves."""
-        pgbench_cpu = (self.before.cpu_ms + self.after.cpu_ms) / 2
-        return pgbench_cpu / sum(self.cpu_per_spin.values())
+        return sum(self.pgbench_cpu) / sum(self.cpu_per_spin.values())
 
 
 def _print_round(number: int, measured: _Round) -> None:
@@ -190,6 +196,10 @@ def _print_round(number: int, measured: _Round) -> None:
         f" CPU ratio {measured.cpu_ratio:.2f}; stolen {before.stolen:.0%} / {measured.stolen:.0%}"
         f" / {after.stolen:.0%}"
     )
+
+
+def _spread(values: list[float], unit: str = "") -> str:
+    return f"{statistics.median(values):.2f}{unit} ({min(values):.2f}-{max(values):.2f}{unit})"
 
 
 def main() -> None:
@@ -241,7 +251,7 @@ def main() -> None:
             wal_spins = _wal_per(wal_start, wal_counters(stack.url), result.answered)
             wal_start = wal_counters(stack.url)
             after = pgbench_phase(stack, clients=args.clients, seconds=half)
-            wal_pgbench = _wal_per(wal_start, wal_counters(stack.url), round(after.tps * half))
+            wal_pgbench = _wal_per(wal_start, wal_counters(stack.url), after.transactions)
             rounds.append(_Round(result, cpu_per_spin, stolen_load.share, before, after))
             before = after
         light = None
@@ -273,22 +283,18 @@ def main() -> None:
         f"pgbench TPC-B-like, {args.clients} clients, scale {args.pgbench_scale}:"
         f" {last.reference:,.0f} tps"
         f" ({last.before.tps:,.0f} just before the load, {last.after.tps:,.0f} just after);"
-        f" CPU a transaction {last.after.cpu_ms:.3f} ms"
-        f" (postgres {last.after.postgres_ms:.3f}, pgbench {last.after.client_ms:.3f})"
+        f" CPU a transaction {sum(last.pgbench_cpu):.3f} ms"
+        f" (postgres {last.pgbench_cpu[0]:.3f}, pgbench {last.pgbench_cpu[1]:.3f})"
     )
     print(f"ratio spins/s ÷ pgbench tps: {last.ratio:.2f}")
     print(f"CPU ratio (pgbench's CPU a transaction ÷ a spin's): {last.cpu_ratio:.2f}")
     if len(rounds) > 1:
         for number, measured in enumerate(rounds, 1):
             _print_round(number, measured)
-        ratios = [r.ratio for r in rounds]
-        cpu_ratios = [r.cpu_ratio for r in rounds]
-        p99s = [r.result.percentile(0.99) for r in rounds]
         print(
-            f"median of {len(rounds)} rounds: ratio {statistics.median(ratios):.2f}"
-            f" ({min(ratios):.2f}-{max(ratios):.2f}), CPU ratio"
-            f" {statistics.median(cpu_ratios):.2f} ({min(cpu_ratios):.2f}-{max(cpu_ratios):.2f}),"
-            f" p99 {statistics.median(p99s):.1f} ms ({min(p99s):.1f}-{max(p99s):.1f})"
+            f"median of {len(rounds)} rounds: ratio {_spread([r.ratio for r in rounds])},"
+            f" CPU ratio {_spread([r.cpu_ratio for r in rounds])},"
+            f" p99 {_spread([r.result.percentile(0.99) for r in rounds], ' ms')}"
         )
 
 
