@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 
@@ -37,6 +38,14 @@ async def login(
 
 async def platform_admin(client: httpx.AsyncClient) -> Session:
     return await login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+def daytime_zone() -> str:
+    """A fixed-offset zone where it is about noon now: a test that plays in it stays at least
+    six hours from the safety engine's night window (local 00:00-06:00), so NIGHT_PLAY cannot
+    fire, or stop firing, while it runs."""
+    offset = (12 - datetime.now(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12..11
+    return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
 
 
 async def create_operator(

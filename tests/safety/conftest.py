@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -15,7 +14,13 @@ from fastapi import APIRouter
 from croupier.app import create_app
 from croupier.config import Settings
 from croupier.safety.endpoints import routers
-from tests.factories import Session, create_operator, platform_admin, register_player
+from tests.factories import (
+    Session,
+    create_operator,
+    daytime_zone,
+    platform_admin,
+    register_player,
+)
 
 
 @pytest.fixture(scope="session")
@@ -41,12 +46,6 @@ SEED_CONFIG: dict[str, Any] = {
         "SPIN_RATE": {"tiers": [[0.9, 30]]},
     },
 }
-
-
-def daytime_zone() -> str:
-    """A fixed-offset zone where it is about noon now, so NIGHT_PLAY stays out of exact scores."""
-    offset = (12 - datetime.now(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12..11
-    return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
 
 
 @dataclass
