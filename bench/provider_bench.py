@@ -29,6 +29,7 @@ from bench.server import (
     Stack,
     _free_port,
     _wait_ready,
+    build_line,
     load_arguments,
     pgbench_tps,
     print_statement_stats,
@@ -96,6 +97,7 @@ def provider_stack(workers: int, pg_stats: bool = False) -> Iterator[Stack]:
                 "--log-level",
                 "warning",
             ]
+            print(build_line(), flush=True)
             proc = subprocess.Popen(cmd, env=env)
             try:
                 base = f"http://127.0.0.1:{port}"

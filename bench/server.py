@@ -17,7 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+import croupier
 from bench.loadgen import Requester, load
+from croupier import native
 from croupier.db.embedded import EmbeddedPostgres, bin_path, scratch_data_dir
 from croupier.db.migrate import upgrade
 
@@ -105,6 +107,14 @@ def statement_stats_settings(pg_stats: bool) -> dict[str, str]:
     return {"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all"}
 
 
+def build_line() -> str:
+    """Which build the server runs: it starts from this source tree, so the same guard holds."""
+    compiled = native.loaded_compiled()
+    if compiled:
+        return f"server build: {len(compiled)} of {len(native.MODULES)} hot modules compiled"
+    return f"server build: interpreted ({croupier.NATIVE_UNUSED or 'no build: croupier compile'})"
+
+
 @contextmanager
 def croupier_stack(workers: int = 2, pg_stats: bool = False) -> Iterator[Stack]:
     with scratch_data_dir() as data_dir:
@@ -131,6 +141,7 @@ def croupier_stack(workers: int = 2, pg_stats: bool = False) -> Iterator[Stack]:
                 "--workers",
                 str(workers),
             ]
+            print(build_line(), flush=True)
             proc = subprocess.Popen(cmd, env=env)
             try:
                 base = f"http://127.0.0.1:{port}"

@@ -122,6 +122,31 @@ def serve(
     _serve(settings, url)
 
 
+@app.command(name="compile")
+def compile_native(
+    clean: Annotated[bool, typer.Option("--clean", help="Remove the build instead.")] = False,
+    status: Annotated[bool, typer.Option("--status", help="Say which build runs.")] = False,
+) -> None:
+    """Compile the spin's hot modules to C with mypyc (optional: everything runs without it)."""
+    from croupier import NATIVE_UNUSED, native
+
+    if clean:
+        for path in native.clean():
+            console.print(f"removed {path}")
+        return
+    if status:
+        compiled = native.loaded_compiled()
+        console.print(f"{len(compiled)} of {len(native.MODULES)} hot modules run compiled.")
+        if NATIVE_UNUSED:
+            console.print(f"The build is not used: {NATIVE_UNUSED}.")
+        return
+    if NATIVE_UNUSED is not None and NATIVE_UNUSED != "CROUPIER_NATIVE=0":
+        console.print(f"Rebuilding: {NATIVE_UNUSED}.")
+    console.print(f"[bold]Compiling[/bold] {len(native.MODULES)} modules with mypyc…")
+    native.build()
+    console.print("Compiled. Processes started from now on run the compiled modules.")
+
+
 @app.command()
 def migrate(data_dir: DataDir = None) -> None:
     """Apply database migrations."""

@@ -20,7 +20,7 @@ from croupier.bets import fair, queries
 from croupier.bets.errors import ExternalGameError, StakeOutOfRangeError
 from croupier.bonuses import service as bonuses
 from croupier.games import service as games_service
-from croupier.games.engine import CsprngStops, FairStops, get_game_definition
+from croupier.games.engine import CsprngStops, FairStops, StopsSource, get_game_definition
 from croupier.games.engine import spin as engine_spin
 from croupier.games.engine.errors import InvalidStakeError
 from croupier.jackpots import service as jackpots
@@ -107,6 +107,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
         if isinstance(funding_or_replay, SpinResult):
             return funding_or_replay
         funding = funding_or_replay
+        assert funding.accounts is not None  # a paid stake's debit names the accounts
         accounts = funding.accounts
     stake = funding.stake
     if free_spin is not None:
@@ -119,6 +120,7 @@ async def spin(conn: asyncpg.Connection, request: SpinRequest) -> SpinResult:
     safety_ms = (perf_counter() - safety_started) * 1000
 
     seed = None
+    source: StopsSource
     if request.provably_fair:
         seed = await fair.next_round(conn, request.operator_id, request.player_id)
         source = FairStops(seed.server_seed, seed.client_seed, seed.nonce)

@@ -12,8 +12,9 @@ from typing import Any
 # an 8 µs hash, three hashes a spin. This is the same C encoder with the same settings, made
 # once: the same bytes, so hashes stored before still match. (``check_circular`` is off: a
 # request is a tree of plain values.)
+_make_encoder = getattr(json_encoder, "c_make_encoder", None)  # None without the C accelerator
 _canonical_json = (
-    json_encoder.c_make_encoder(
+    _make_encoder(
         None,  # no markers: check_circular off
         str,  # default: anything else by its str()
         json_encoder.encode_basestring_ascii,
@@ -24,7 +25,7 @@ _canonical_json = (
         False,  # skipkeys
         True,  # allow_nan
     )
-    if json_encoder.c_make_encoder is not None
+    if _make_encoder is not None
     else None
 )
 

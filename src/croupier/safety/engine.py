@@ -126,8 +126,9 @@ def assess_spin(
         action: dict[str, Any] | None, *, persist: bool = True, **hard: str | None
     ) -> Verdict:
         assessment = SafetyAssessment(score, band, reasons, action, **hard)
-        stored = persist and action is not None
-        return Verdict(assessment, stored, stored and action["actionType"] == "STOP")
+        if not persist or action is None:
+            return Verdict(assessment)
+        return Verdict(assessment, True, action["actionType"] == "STOP")
 
     if restrictions.stop_until_ms > now:
         action, code, message = reminder(cfg, restrictions, now)

@@ -99,7 +99,7 @@ class GameDefinition:
         paying = [s for s in self.paytable if s != self.wild]
         return (*paying, self.wild, self.scatter)
 
-    def line_bet(self, stake_minor: int) -> int:
+    def line_bet(self, stake_minor: object) -> int:
         """The line bet for a stake, enforcing the stake rule and the game's limits."""
         if isinstance(stake_minor, bool) or not isinstance(stake_minor, int):
             raise InvalidStakeError("The stake must be an integer number of minor units.")

@@ -90,8 +90,11 @@ class SpinOutcome:
         }
 
 
-def spin(game: GameDefinition, stake_minor: int, stops_source: StopsSource) -> SpinOutcome:
-    """Play one paid round, drawing every set of stops from ``stops_source``."""
+def spin(game: GameDefinition, stake_minor: object, stops_source: StopsSource) -> SpinOutcome:
+    """Play one paid round, drawing every set of stops from ``stops_source``. The stake is
+    typed ``object`` because this is where it is checked: compiled (``croupier.native``), an
+    ``int`` parameter would refuse a float with a bare TypeError before ``line_bet`` could say
+    what a stake must be."""
     line_bet = game.line_bet(stake_minor)
     tables = tables_for(game)
     stops = stops_source.next_stops(game.reel_lengths)
@@ -111,7 +114,7 @@ def spin(game: GameDefinition, stake_minor: int, stops_source: StopsSource) -> S
     return SpinOutcome(
         game=game.slug,
         version=game.version,
-        stake=stake_minor,
+        stake=line_bet * game.n_lines,  # the stake, checked: a whole number of line bets
         line_bet=line_bet,
         base=base,
         free_spins=tuple(free_spins),
@@ -119,7 +122,7 @@ def spin(game: GameDefinition, stake_minor: int, stops_source: StopsSource) -> S
 
 
 def replay(
-    game: GameDefinition, stake_minor: int, recorded_stops: Sequence[Sequence[int]]
+    game: GameDefinition, stake_minor: object, recorded_stops: Sequence[Sequence[int]]
 ) -> SpinOutcome:
     """Rebuild a stored round from its stops; refuses recordings that do not fit exactly."""
     source = RecordedStops(recorded_stops)

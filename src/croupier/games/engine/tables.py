@@ -117,9 +117,9 @@ def _line_tables(
     n_symbols, n_reels = len(symbols), game.n_reels
     wild = symbols.index(game.wild)
     pays = np.zeros((n_symbols, n_reels + 1), dtype=np.int64)
-    for s, symbol in enumerate(symbols):
-        for run, multiple in game.paytable.get(symbol, {}).items():
-            pays[s, run] = multiple
+    for s, name in enumerate(symbols):
+        for length, multiple in game.paytable.get(name, {}).items():
+            pays[s, length] = multiple
 
     codes = np.arange(n_symbols**n_reels, dtype=np.int64)
     places = n_symbols ** np.arange(n_reels - 1, -1, -1, dtype=np.int64)
@@ -135,6 +135,6 @@ def _line_tables(
 
     use_wild = wild_pay > candidate_pay
     pay = np.where(use_wild, wild_pay, candidate_pay)
-    symbol = np.where(pay > 0, np.where(use_wild, wild, candidate), -1)
+    paid_symbol = np.where(pay > 0, np.where(use_wild, wild, candidate), -1)
     count = np.where(pay > 0, np.where(use_wild, wild_run, run), 0)
-    return pay.astype(np.int32), symbol.astype(np.int8), count.astype(np.int8)
+    return pay.astype(np.int32), paid_symbol.astype(np.int8), count.astype(np.int8)
