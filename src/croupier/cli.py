@@ -140,8 +140,8 @@ def compile_native(
         if NATIVE_UNUSED:
             console.print(f"The build is not used: {NATIVE_UNUSED}.")
         return
-    if NATIVE_UNUSED is not None and NATIVE_UNUSED != "CROUPIER_NATIVE=0":
-        console.print(f"Rebuilding: {NATIVE_UNUSED}.")
+    if NATIVE_UNUSED:
+        console.print(f"The current build is not used: {NATIVE_UNUSED}.")
     console.print(f"[bold]Compiling[/bold] {len(native.MODULES)} modules with mypyc…")
     native.build()
     console.print("Compiled. Processes started from now on run the compiled modules.")

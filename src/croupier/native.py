@@ -161,7 +161,7 @@ def build() -> None:
     try:
         os.chdir(SOURCE_ROOT)  # mypyc names modules after their paths from here
         extensions = mypycify(
-            ["--config-file", str(_write_config(work)), *paths],
+            ["--config-file", str(_write_config(work)), "--cache-dir", str(work / "mypy"), *paths],
             opt_level="3",
             group_name=GROUP,
             target_dir=str(work / "c"),
@@ -170,7 +170,8 @@ def build() -> None:
             name="croupier-native",
             ext_modules=extensions,
             script_args=[
-                "--quiet", "build_ext", "--inplace", "--build-temp", str(work / "temp"),
+                "--quiet", "build_ext", "--inplace",
+                "--build-temp", str(work / "temp"), "--build-lib", str(work / "lib"),
             ],
         )  # fmt: skip
     except BaseException:
