@@ -90,6 +90,21 @@ class TestCashback:
         assert tuple(row) == (net_loss, expected, "bonus", "paid")
         await assert_audit_ok(pool)
 
+    async def test_a_period_with_nobody_to_pay_writes_nothing(
+        self, client: httpx.AsyncClient, pool: asyncpg.Pool
+    ) -> None:
+        # The app's housekeeping runs this every minute for every operator.
+        world = await build_world(client)
+        await factories.fund_player(client, world.operator_admin, world.player.subject_id, 1_000)
+        assert (await world.spin(client, stake=100)).status_code == 200
+        accounts = await pool.fetchval("SELECT count(*) FROM ledger_accounts")
+        transfers = await pool.fetchval("SELECT count(*) FROM ledger_transfers")
+        runs = await cashback.run_due(pool)  # the last period ended before today's spin
+        assert [(r.paid, r.suppressed) for r in runs] == [(0, 0)] * len(runs)
+        assert await pool.fetchval("SELECT count(*) FROM ledger_accounts") == accounts
+        assert await pool.fetchval("SELECT count(*) FROM ledger_transfers") == transfers
+        assert await pool.fetchval("SELECT count(*) FROM vip_cashbacks") == 0
+
     def test_periods_follow_the_operator_calendar(self) -> None:
         now = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)  # a Wednesday
         malta = ZoneInfo("Europe/Malta")

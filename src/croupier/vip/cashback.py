@@ -67,9 +67,6 @@ async def pay_cashback(
     """Pay every eligible player of the operator for the period (idempotent)."""
     currency = await operators.operator_currency(conn, operator_id)
     levels = await queries.list_levels(conn)
-    marketing = await ledger.ensure_account(
-        conn, operator_id=operator_id, kind="marketing", currency=currency
-    )
     paid = amount_total = suppressed = 0
     for row in await queries.net_cash_losses(conn, operator_id, period_start, period_end):
         level = _level(levels, row["vip_experience"])
@@ -101,6 +98,11 @@ async def pay_cashback(
         if await safety.is_marketing_suppressed(conn, operator_id=operator_id, player_id=player_id):
             status = "suppressed"
         elif level["cashback_as"] == "cash":
+            # Opened on first use: the housekeeping job runs this every minute for every
+            # operator, and a period with nobody to pay must write nothing.
+            marketing = await ledger.ensure_account(
+                conn, operator_id=operator_id, kind="marketing", currency=currency
+            )
             result = await wallets.credit(
                 conn,
                 operator_id=operator_id,
@@ -131,14 +133,15 @@ async def pay_cashback(
             amount_total += amount
         else:
             suppressed += 1
-    log.info(
-        "vip_cashback_paid",
-        operator_id=operator_id,
-        period_start=period_start.isoformat(),
-        players=paid,
-        amount=amount_total,
-        suppressed=suppressed,
-    )
+    if paid or suppressed:
+        log.info(
+            "vip_cashback_paid",
+            operator_id=operator_id,
+            period_start=period_start.isoformat(),
+            players=paid,
+            amount=amount_total,
+            suppressed=suppressed,
+        )
     return CashbackRun(operator_id, period_start, period_end, paid, amount_total, suppressed)
 
 
